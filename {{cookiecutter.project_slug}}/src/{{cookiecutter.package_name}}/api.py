@@ -1,0 +1,22 @@
+"""The example API: replace these routes with your own, under the /api/ prefix CORS covers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import BadRequest
+
+blueprint = Blueprint("api", __name__, url_prefix="/api")
+
+
+@blueprint.get("/health")
+def health():
+    """Liveness for load balancers and orchestrators: answers whenever the app is serving."""
+    return jsonify(status="ok")
+
+
+@blueprint.post("/echo")
+def echo():
+    """Return the JSON body sent. A browser preflights this request: its body is JSON."""
+    if not request.is_json:
+        raise BadRequest("Send a JSON body with the header Content-Type: application/json.")
+    return jsonify(request.get_json())  # invalid JSON: a 400 that says where it fails

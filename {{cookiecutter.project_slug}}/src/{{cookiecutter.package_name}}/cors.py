@@ -1,0 +1,109 @@
+"""Settings in, Flask-CORS out: the CORS policy of every route under /api/.
+
+Flask-CORS decides which origins, methods and headers are allowed and writes the header values.
+This module chooses what Flask-CORS is given and where it runs, because its defaults are unsafe
+or slow for an API:
+
+- The allowlist goes in as one compiled pattern anchored at both ends (origins.Allowlist). Plain
+  strings would be compared one by one on every request, and a string holding any regex character
+  would become a regex anchored at the start only.
+- Its header builder is called from this module rather than through `CORS(app)`, whose
+  after-request step also unquotes the path, matches it against resource regexes and formats a
+  debug message on every request. Paths outside /api/ are never touched.
+- Preflights are answered by a small WSGI layer in front of Flask with an empty 204: no request
+  context, no second URL match for Flask's automatic OPTIONS, and no before-request hook
+  (authentication) ever sees one. Browsers send preflights without credentials by design.
+- `Vary: Origin` goes on every response under /api/, allowed, refused or without an Origin, so no
+  cache hands one origin's response to another; Flask-CORS adds it to some allowed responses only.
+- A request without an Origin gets no CORS headers (Flask-CORS would list the allowlist to it),
+  and `Access-Control-Allow-Private-Network` is sent only when CORS_ALLOW_PRIVATE_NETWORK is true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from flask_cors.core import ACL_RESPONSE_PRIVATE_NETWORK, get_cors_headers, serialize_options
+from werkzeug.datastructures import EnvironHeaders
+
+from .settings import Settings
+
+COVERED_PATH_PREFIX = "/api/"
+EXTENSION_KEY = "cors_options"
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+# Flask-CORS's resolved options (its class is private), built once by flask_cors_options.
+FlaskCorsOptions = Any
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Apply the policy that `settings` describe to every route under COVERED_PATH_PREFIX."""
+    if EXTENSION_KEY in app.extensions:
+        raise RuntimeError("CORS is already configured on this app: a second policy would widen the first")
+    options = app.extensions[EXTENSION_KEY] = flask_cors_options(settings)
+    app.wsgi_app = _answer_preflights(app.wsgi_app, options)
+    app.after_request(_add_cors_headers)
+
+
+def flask_cors_options(settings: Settings) -> FlaskCorsOptions:
+    """Every option Flask-CORS reads, given explicitly: app.config and FLASK_CORS_* never leak in."""
+    allowlist = settings.allowlist
+    return serialize_options(
+        {
+            "origins": "*" if allowlist.any_origin else [allowlist.pattern],
+            "send_wildcard": allowlist.any_origin,
+            "supports_credentials": settings.allow_credentials,
+            "methods": list(settings.allow_methods),
+            "allow_headers": list(settings.allow_headers),
+            "expose_headers": list(settings.expose_headers) or None,
+            "max_age": settings.max_age,
+            "allow_private_network": settings.allow_private_network,
+            "vary_header": False,
+            "always_send": False,
+        }
+    )
+
+
+def is_covered(environ: dict) -> bool:
+    return environ.get("PATH_INFO", "").startswith(COVERED_PATH_PREFIX)
+
+
+def cors_headers(options: FlaskCorsOptions, environ: dict) -> list[tuple[str, str]]:
+    """The CORS response headers Flask-CORS decides on for the request in `environ`."""
+    headers = get_cors_headers(options, EnvironHeaders(environ), environ["REQUEST_METHOD"])
+    return [
+        (name, str(value))
+        for name, value in headers.items()
+        if name != ACL_RESPONSE_PRIVATE_NETWORK or options.allow_private_network
+    ]
+
+
+def _answer_preflights(wsgi_app: WSGIApp, options: FlaskCorsOptions) -> WSGIApp:
+    def answer_preflights(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if (
+            environ["REQUEST_METHOD"] == "OPTIONS"
+            and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+            and "HTTP_ORIGIN" in environ
+            and is_covered(environ)
+        ):
+            start_response("204 No Content", [*cors_headers(options, environ), ("Vary", "Origin")])
+            return []
+        return wsgi_app(environ, start_response)
+
+    return answer_preflights
+
+
+def _add_cors_headers(response: Response) -> Response:
+    environ = request.environ
+    if not is_covered(environ):
+        return response
+    if "HTTP_ORIGIN" in environ:
+        response.headers.extend(cors_headers(current_app.extensions[EXTENSION_KEY], environ))
+    vary = response.headers.get("Vary")
+    if vary is None:
+        response.headers["Vary"] = "Origin"
+    elif "origin" not in (item.strip().lower() for item in vary.split(",")):
+        response.headers["Vary"] = f"{vary}, Origin"
+    return response

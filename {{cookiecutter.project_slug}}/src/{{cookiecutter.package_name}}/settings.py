@@ -1,0 +1,176 @@
+"""Environment variables in, one typed and validated Settings object out.
+
+This is the only module that reads the environment. A wrong value stops start-up with a
+SettingsError naming the variable, quoting the value and saying what would be right, so a
+misconfigured production API never starts with a CORS policy nobody meant.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import click
+from dotenv import dotenv_values
+
+from .origins import Allowlist, OriginError, parse_allowlist
+
+ENVIRONMENTS = ("development", "testing", "staging", "production")
+
+# Every variable read here, with the text used when it is unset (.env.example documents each one;
+# a test keeps the two in step). No CORS_ORIGINS default outside development: see parse_allowlist.
+DEFAULTS: dict[str, str] = {
+    "APP_ENV": "production",
+    "CORS_ORIGINS": "",
+    "CORS_ALLOW_CREDENTIALS": "{{ 'true' if cookiecutter.allow_credentials else 'false' }}",
+    "CORS_ALLOW_METHODS": "GET, HEAD, POST, PUT, PATCH, DELETE",
+    "CORS_ALLOW_HEADERS": "Content-Type, Authorization",
+    "CORS_EXPOSE_HEADERS": "",
+    "CORS_MAX_AGE": "600",
+    "CORS_ALLOW_PRIVATE_NETWORK": "false",
+    "PORT": "8000",
+    "WEB_CONCURRENCY": "2",
+    "GUNICORN_TIMEOUT": "30",
+}
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+_BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
+_LIST_SEPARATORS = re.compile(r"[\s,]+")
+
+SOURCE_ENVIRONMENT = "environment variable"
+SOURCE_DOTENV = ".env file"
+SOURCE_DEFAULT = "default"
+
+
+class SettingsError(click.ClickException):
+    """A variable with a value the API refuses to start with; the message says how to fix it.
+
+    A ClickException, so `flask run` and `flask cors` print it as one error line, not a traceback.
+    """
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app and gunicorn are configured with, parsed and checked."""
+
+    environment: str
+    allowlist: Allowlist
+    allow_credentials: bool
+    allow_methods: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    max_age: int
+    allow_private_network: bool
+    port: int
+    web_concurrency: int
+    timeout: int
+    # Where each variable's value came from: SOURCE_ENVIRONMENT, SOURCE_DOTENV or SOURCE_DEFAULT.
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], dotenv: Mapping[str, str | None] | None = None) -> Settings:
+        """Build settings from environment variables, then a .env file's values, then DEFAULTS.
+
+        A real environment variable wins over the same name in .env, as it does for python-dotenv.
+        """
+        dotenv = {name: value for name, value in (dotenv or {}).items() if value is not None}
+        _refuse_unknown_cors_variables([*environ, *dotenv])
+        values: dict[str, str] = {}
+        sources: dict[str, str] = {}
+        for name, default in DEFAULTS.items():
+            if name in environ:
+                values[name], sources[name] = environ[name], SOURCE_ENVIRONMENT
+            elif name in dotenv:
+                values[name], sources[name] = dotenv[name], SOURCE_DOTENV
+            else:
+                values[name], sources[name] = default, SOURCE_DEFAULT
+
+        environment = _choice("APP_ENV", values["APP_ENV"], ENVIRONMENTS)
+        try:
+            allowlist = parse_allowlist(values["CORS_ORIGINS"], environment=environment)
+        except OriginError as error:
+            raise SettingsError(f"CORS_ORIGINS: {error}") from None
+        allow_credentials = _boolean("CORS_ALLOW_CREDENTIALS", values["CORS_ALLOW_CREDENTIALS"])
+        if allow_credentials and allowlist.any_origin:
+            raise SettingsError(
+                "CORS_ORIGINS='*' cannot be combined with CORS_ALLOW_CREDENTIALS=true: browsers "
+                "refuse credentials from a wildcard. List the origins, or set CORS_ALLOW_CREDENTIALS=false"
+            )
+        return cls(
+            environment=environment,
+            allowlist=allowlist,
+            allow_credentials=allow_credentials,
+            allow_methods=_methods("CORS_ALLOW_METHODS", values["CORS_ALLOW_METHODS"]),
+            allow_headers=_header_names("CORS_ALLOW_HEADERS", values["CORS_ALLOW_HEADERS"]),
+            expose_headers=_header_names("CORS_EXPOSE_HEADERS", values["CORS_EXPOSE_HEADERS"]),
+            max_age=_integer("CORS_MAX_AGE", values["CORS_MAX_AGE"], 0, 86400),
+            allow_private_network=_boolean("CORS_ALLOW_PRIVATE_NETWORK", values["CORS_ALLOW_PRIVATE_NETWORK"]),
+            port=_integer("PORT", values["PORT"], 1, 65535),
+            web_concurrency=_integer("WEB_CONCURRENCY", values["WEB_CONCURRENCY"], 1, 64),
+            timeout=_integer("GUNICORN_TIMEOUT", values["GUNICORN_TIMEOUT"], 1, 3600),
+            sources=sources,
+        )
+
+
+def load_settings(dotenv_path: str | None = ".env") -> Settings:
+    """Read the process environment and, for local development, the .env file at `dotenv_path`."""
+    dotenv = dotenv_values(dotenv_path) if dotenv_path and os.path.isfile(dotenv_path) else {}
+    return Settings.from_environ(os.environ, dotenv)
+
+
+def _refuse_unknown_cors_variables(names: list[str]) -> None:
+    """A misspelt CORS_ variable would otherwise be ignored without a word, the policy left unchanged."""
+    for name in names:
+        if name.startswith("CORS_") and name not in DEFAULTS:
+            close = difflib.get_close_matches(name, DEFAULTS, n=1)
+            known = ", ".join(known for known in DEFAULTS if known.startswith("CORS_"))
+            hint = f"did you mean {close[0]}?" if close else f"the CORS settings are {known}"
+            raise SettingsError(f"{name} is not a setting of this API: {hint}")
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value.strip().lower() not in choices:
+        raise SettingsError(f"{name}={value!r} is not one of {', '.join(choices)}")
+    return value.strip().lower()
+
+
+def _boolean(name: str, value: str) -> bool:
+    try:
+        return _BOOLEANS[value.strip().lower()]
+    except KeyError:
+        raise SettingsError(f"{name}={value!r} is not a boolean: use true or false") from None
+
+
+def _integer(name: str, value: str, minimum: int, maximum: int) -> int:
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and minimum <= int(text) <= maximum):
+        raise SettingsError(f"{name}={value!r} must be a whole number from {minimum} to {maximum}")
+    return int(text)
+
+
+def _items(value: str) -> list[str]:
+    return list(dict.fromkeys(item for item in _LIST_SEPARATORS.split(value) if item))
+
+
+def _header_names(name: str, value: str) -> tuple[str, ...]:
+    """Header names, listed one by one: '*' is refused, as browsers ignore it with credentials."""
+    for header in _items(value):
+        if not _HEADER_NAME.fullmatch(header):
+            raise SettingsError(
+                f"{name}: {header!r} is not a header name; list names such as Content-Type, Authorization"
+            )
+    return tuple(_items(value))
+
+
+def _methods(name: str, value: str) -> tuple[str, ...]:
+    methods = [method.upper() for method in _items(value)]
+    for method in methods:
+        if method not in METHODS:
+            raise SettingsError(f"{name}: {method!r} is not one of {', '.join(METHODS)}")
+    return tuple(methods)

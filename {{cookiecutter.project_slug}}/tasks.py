@@ -1,0 +1,53 @@
+"""The project's two commands, for a machine with nothing but Python:
+
+    python3 tasks.py serve    run the API locally (development: any localhost port may call it)
+    python3 tasks.py test     run the tests
+
+Each creates .venv on first use and installs the project with its dev extra into it, again
+whenever pyproject.toml changes. Further arguments go to `flask run` or `pytest`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+PACKAGE = "{{ cookiecutter.package_name }}"
+
+
+def venv_bin(venv_dir: Path, program: str) -> Path:
+    return venv_dir / ("Scripts" if os.name == "nt" else "bin") / program
+
+
+def ensure_venv(venv_dir: Path, install_args: list[str], inputs: list[Path]) -> Path:
+    """Create `venv_dir` and `pip install` `install_args` into it, unless `inputs` are unchanged."""
+    stamp = venv_dir / ".installed"
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in inputs) + " ".join(install_args).encode()).hexdigest()
+    if not (stamp.exists() and stamp.read_text() == digest):
+        if not venv_bin(venv_dir, "python").exists():
+            print(f"Creating {venv_dir}", flush=True)
+            venv.create(venv_dir, with_pip=True)
+        pip = [str(venv_bin(venv_dir, "python")), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, *install_args], check=True)
+        stamp.write_text(digest)
+    return venv_dir
+
+
+def main(argv: list[str]) -> int:
+    command, arguments = (argv[0], argv[1:]) if argv else ("", [])
+    programs = {"serve": ["flask", "--app", PACKAGE, "run", "--debug"], "test": ["pytest"]}
+    if command not in programs:
+        print(__doc__)
+        return 2
+    venv_dir = ensure_venv(ROOT / ".venv", ["--editable", f"{ROOT}[dev]"], [ROOT / "pyproject.toml"])
+    program, *options = programs[command]
+    return subprocess.run([str(venv_bin(venv_dir, program)), *options, *arguments], cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
