@@ -27,7 +27,8 @@ def venv_bin(venv_dir: Path, program: str) -> Path:
 def ensure_venv(venv_dir: Path, install_args: list[str], inputs: list[Path]) -> Path:
     """Create `venv_dir` and `pip install` `install_args` into it, unless `inputs` are unchanged."""
     stamp = venv_dir / ".installed"
-    digest = hashlib.sha256(b"".join(path.read_bytes() for path in inputs) + " ".join(install_args).encode()).hexdigest()
+    fingerprint = b"".join(path.read_bytes() for path in inputs) + " ".join(install_args).encode()
+    digest = hashlib.sha256(fingerprint).hexdigest()
     if not (stamp.exists() and stamp.read_text() == digest):
         if not venv_bin(venv_dir, "python").exists():
             print(f"Creating {venv_dir}", flush=True)
@@ -46,7 +47,7 @@ def main(argv: list[str]) -> int:
         return 2
     venv_dir = ensure_venv(ROOT / ".venv", ["--editable", f"{ROOT}[dev]"], [ROOT / "pyproject.toml"])
     program, *options = programs[command]
-    return subprocess.run([str(venv_bin(venv_dir, program)), *options, *arguments], cwd=ROOT).returncode
+    return subprocess.run([venv_bin(venv_dir, program), *options, *arguments], cwd=ROOT).returncode
 
 
 if __name__ == "__main__":

@@ -135,9 +135,10 @@ def _refuse_unknown_cors_variables(names: list[str]) -> None:
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
-    if value.strip().lower() not in choices:
+    """Exactly one of `choices`: a near miss such as "prod" must not quietly pick a policy."""
+    if value not in choices:
         raise SettingsError(f"{name}={value!r} is not one of {', '.join(choices)}")
-    return value.strip().lower()
+    return value
 
 
 def _boolean(name: str, value: str) -> bool:

@@ -1,0 +1,133 @@
+"""The hooks' logic, called directly: hooks are plain Python with Jinja only in string literals."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from conftest import ROOT
+
+
+def load_hook(name: str):
+    spec = importlib.util.spec_from_file_location(f"hook_{name}", ROOT / "hooks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+pre_gen = load_hook("pre_gen_project")
+post_gen = load_hook("post_gen_project")
+
+
+@pytest.mark.parametrize("slug", ["my-api", "api", "orders-api-2", "v2"])
+def test_slug_accepted(slug):
+    assert pre_gen.slug_problem(slug) is None
+
+
+@pytest.mark.parametrize(
+    ("slug", "suggestion"),
+    [("My-API", "my-api"), ("my_api", "my-api"), ("my--api", "my-api"), ("-api", "api"), ("api!", "api"), ("", "my-api")],
+)
+def test_slug_refused_with_a_suggestion(slug, suggestion):
+    problem = pre_gen.slug_problem(slug)
+    assert problem.startswith(f"project_slug {slug!r}")
+    assert repr(suggestion) in problem
+
+
+@pytest.mark.parametrize("name", ["my_api", "orders", "api2"])
+def test_package_name_accepted(name):
+    assert pre_gen.package_problem(name) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("my-api", "not a Python identifier"),
+        ("2api", "not a Python identifier"),
+        ("café", "not a Python identifier"),
+        ("class", "keyword"),
+        ("match", "keyword"),
+        ("flask", "shadow"),
+        ("flask_cors", "shadow"),
+        ("test", "shadow"),
+        ("json", "shadow"),
+        ("logging", "shadow"),
+        ("MyApi", "lowercase"),
+    ],
+)
+def test_package_name_refused(name, reason):
+    problem = pre_gen.package_problem(name)
+    assert problem.startswith(f"package_name {name!r}")
+    assert reason in problem
+
+
+@pytest.fixture(scope="module")
+def origins():
+    return pre_gen.load_origins_module(ROOT)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["https://app.example.com", "https://app.example.com, https://admin.example.com:8443 https://*.preview.example.com"],
+)
+def test_production_origins_accepted(origins, value):
+    assert pre_gen.origins_problem(value, origins) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "quoted"),
+    [
+        ("", "required"),
+        ("*", "'*'"),
+        ("null", "'null'"),
+        ("http://app.example.com", "https origins only"),
+        ("app.example.com", "no scheme"),
+        ("https://app.example.com/path", "no path"),
+        ("https://*.com", "wildcard"),
+        ("https://localhost:3000", "local development origin"),
+        ("https://app.example.com, https://app.example.com:99999", "port"),
+        ("^https://.*\\.example\\.com$", "starts with https://"),
+    ],
+)
+def test_production_origins_refused_as_the_app_refuses_them(origins, value, quoted):
+    problem = pre_gen.origins_problem(value, origins)
+    assert problem.startswith("production_origins: ")
+    assert quoted in problem
+
+
+def test_template_dir_found_from_an_absolute_or_relative_repo_dir(monkeypatch):
+    assert pre_gen.find_template_dir(str(ROOT)) == ROOT
+    monkeypatch.setenv("PWD", str(ROOT.parent))
+    assert pre_gen.find_template_dir(ROOT.name) == ROOT.parent / ROOT.name
+
+
+def test_template_dir_unknown_skips_only_the_origins_check(capsys):
+    answers = {"project_slug": "my-api", "package_name": "my_api", "production_origins": "*"}
+    assert pre_gen.find_template_dir("") is None
+    assert pre_gen.main(answers, "") == 0
+    assert "production_origins not checked" in capsys.readouterr().err
+
+
+def test_every_problem_is_reported_in_one_run(capsys):
+    answers = {"project_slug": "Bad Slug", "package_name": "class", "production_origins": "http://a.example.com"}
+    assert pre_gen.main(answers, str(ROOT)) == 1
+    errors = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[1].split()[0] for line in errors] == ["project_slug", "package_name", "production_origins"]
+
+
+def test_post_gen_writes_dotenv_once_and_keeps_the_developers_own(tmp_path):
+    (tmp_path / ".env.example").write_text("APP_ENV=development\n")
+    assert post_gen.write_local_dotenv(tmp_path) is True
+    assert (tmp_path / ".env").read_text() == "APP_ENV=development\n"
+    (tmp_path / ".env").write_text("APP_ENV=development\nCORS_ORIGINS=http://localhost:3000\n")
+    assert post_gen.write_local_dotenv(tmp_path) is False
+    assert "CORS_ORIGINS=http://localhost:3000" in (tmp_path / ".env").read_text()
+
+
+def test_next_steps_name_the_two_commands():
+    steps = post_gen.next_steps("my-api")
+    assert "cd my-api" in steps
+    assert "python3 tasks.py serve" in steps
+    assert "python3 tasks.py test" in steps
+
