@@ -1,11 +1,35 @@
-"""Write the local .env and print the next steps. Offline, and safe to run twice: an existing
-.env holds the developer's own values, so it is never overwritten.
+"""Remove the optional files the answers left out, write the local .env and print the next steps.
+
+Offline, and safe to run twice: a file already removed stays removed, and an existing .env holds
+the developer's own values, so it is never overwritten.
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+
+
+def unselected_paths(*, use_docker: bool, ci: str, use_pre_commit: bool) -> list[str]:
+    """The optional files and folders, relative to the project, that the answers leave out."""
+    paths = []
+    if not use_docker:
+        paths += ["Dockerfile", ".dockerignore", "deploy"]
+    if ci != "github":
+        paths.append(".github")
+    if not use_pre_commit:
+        paths.append(".pre-commit-config.yaml")
+    return paths
+
+
+def remove_paths(project_dir: Path, paths: list[str]) -> None:
+    """Delete each file or folder in `paths`; one that is already gone is left as it is."""
+    for name in paths:
+        path = project_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def write_local_dotenv(project_dir: Path) -> bool:
@@ -27,5 +51,13 @@ def next_steps(slug: str) -> str:
 
 
 if __name__ == "__main__":
+    remove_paths(
+        Path.cwd(),
+        unselected_paths(
+            use_docker="{{ cookiecutter.use_docker }}" == "True",
+            ci="{{ cookiecutter.ci }}",
+            use_pre_commit="{{ cookiecutter.use_pre_commit }}" == "True",
+        ),
+    )
     write_local_dotenv(Path.cwd())
     print(next_steps("{{ cookiecutter.project_slug }}"))

@@ -7,6 +7,7 @@ gunicorn once with the error, instead of every worker failing to boot with a tra
 
 import sys
 
+from {{ cookiecutter.package_name }}.logs import gunicorn_logconfig
 from {{ cookiecutter.package_name }}.settings import SettingsError, load_settings
 
 try:
@@ -19,6 +20,12 @@ bind = f"0.0.0.0:{settings.port}"
 workers = settings.web_concurrency
 timeout = settings.timeout
 graceful_timeout = settings.timeout
-# Logs go to stdout and stderr, where containers and process managers collect them.
+# The peers whose X-Forwarded-* headers gunicorn believes, following TRUSTED_PROXY_HOPS as the app's ProxyFix
+# does. 0: none ("" lists no address; gunicorn's own default trusts 127.0.0.1). More: any peer ("*"), because
+# the peer is then the nearest proxy, whose address is rarely fixed, and clients cannot reach gunicorn directly.
+forwarded_allow_ips = "*" if settings.trusted_proxy_hops else ""
+# Logs go to stdout, where containers and process managers collect them: gunicorn's error and access lines
+# through the app's handler, in LOG_FORMAT (JSON lines in staging and production).
 accesslog = "-"
 errorlog = "-"
+logconfig_dict = gunicorn_logconfig(settings.log_format)

@@ -17,21 +17,29 @@ or slow for an API:
   cache hands one origin's response to another; Flask-CORS adds it to some allowed responses only.
 - A request without an Origin gets no CORS headers (Flask-CORS would list the allowlist to it),
   and `Access-Control-Allow-Private-Network` is sent only when CORS_ALLOW_PRIVATE_NETWORK is true.
+- A refused cross-origin request logs a WARNING (RefusalLog), so an operator sees a misconfigured
+  front end without a browser. Only refusals pay for it: an allowed request costs one test more.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, current_app, request
 from flask_cors.core import ACL_RESPONSE_PRIVATE_NETWORK, get_cors_headers, serialize_options
 from werkzeug.datastructures import EnvironHeaders
 
+from .logs import Throttle, printable
 from .settings import Settings
 
 COVERED_PATH_PREFIX = "/api/"
 EXTENSION_KEY = "cors_options"
+REFUSALS_KEY = "cors_refusals"
+
+LOG = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 # Flask-CORS's resolved options (its class is private), built once by flask_cors_options.
@@ -43,7 +51,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     if EXTENSION_KEY in app.extensions:
         raise RuntimeError("CORS is already configured on this app: a second policy would widen the first")
     options = app.extensions[EXTENSION_KEY] = flask_cors_options(settings)
-    app.wsgi_app = _answer_preflights(app.wsgi_app, options)
+    refusals = app.extensions[REFUSALS_KEY] = RefusalLog(settings.environment)
+    app.wsgi_app = _answer_preflights(app.wsgi_app, options, refusals)
     app.after_request(_add_cors_headers)
 
 
@@ -58,7 +67,7 @@ def flask_cors_options(settings: Settings) -> FlaskCorsOptions:
             "methods": list(settings.allow_methods),
             "allow_headers": list(settings.allow_headers),
             "expose_headers": list(settings.expose_headers) or None,
-            "max_age": settings.max_age,
+            "max_age": str(settings.max_age),  # as text: Flask-CORS drops a header whose value is 0
             "allow_private_network": settings.allow_private_network,
             "vary_header": False,
             "always_send": False,
@@ -70,9 +79,16 @@ def is_covered(environ: dict) -> bool:
     return environ.get("PATH_INFO", "").startswith(COVERED_PATH_PREFIX)
 
 
-def cors_headers(options: FlaskCorsOptions, environ: dict) -> list[tuple[str, str]]:
-    """The CORS response headers Flask-CORS decides on for the request in `environ`."""
+def cors_headers(options: FlaskCorsOptions, environ: dict, refusals: RefusalLog) -> list[tuple[str, str]]:
+    """The CORS response headers Flask-CORS decides on for the request in `environ`.
+
+    None at all means the Origin is refused (an allowed one always gets Access-Control-Allow-Origin):
+    the one place where both preflights and other requests are decided, so the one place to log it.
+    """
     headers = get_cors_headers(options, EnvironHeaders(environ), environ["REQUEST_METHOD"])
+    if not headers:
+        refusals.record(environ)
+        return []
     return [
         (name, str(value))
         for name, value in headers.items()
@@ -80,7 +96,39 @@ def cors_headers(options: FlaskCorsOptions, environ: dict) -> list[tuple[str, st
     ]
 
 
-def _answer_preflights(wsgi_app: WSGIApp, options: FlaskCorsOptions) -> WSGIApp:
+@dataclass
+class RefusalLog:
+    """One WARNING line per refused cross-origin request: method, path, environment, Origin.
+
+    The Origin and the path are the client's to choose, so they are escaped and cut (a CR/LF would
+    forge a line), and the lines are throttled: at most one per Origin and 100 in all per minute,
+    the next line saying how many were left out.
+    """
+
+    environment: str
+    throttle: Throttle = field(default_factory=Throttle)
+
+    def record(self, environ: dict) -> None:
+        origin = environ["HTTP_ORIGIN"]
+        # Browsers also send an Origin to the page's own site (on a POST, say): that is not cross-origin.
+        if origin == f"{environ['wsgi.url_scheme']}://{environ.get('HTTP_HOST')}":
+            return
+        suppressed = self.throttle.admit(origin) if LOG.isEnabledFor(logging.WARNING) else None
+        if suppressed is None:
+            return
+        fields = {
+            "method": printable(environ["REQUEST_METHOD"]),
+            "path": printable(environ.get("PATH_INFO", "")),
+            "origin": printable(origin),
+            "environment": self.environment,
+            "suppressed": suppressed,
+        }
+        note = f" ({suppressed} more refusals since the last line were not logged)" if suppressed else ""
+        message = 'CORS refused origin "%s": %s %s, APP_ENV=%s%s'
+        LOG.warning(message, fields["origin"], fields["method"], fields["path"], self.environment, note, extra=fields)
+
+
+def _answer_preflights(wsgi_app: WSGIApp, options: FlaskCorsOptions, refusals: RefusalLog) -> WSGIApp:
     def answer_preflights(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if (
             environ["REQUEST_METHOD"] == "OPTIONS"
@@ -88,7 +136,7 @@ def _answer_preflights(wsgi_app: WSGIApp, options: FlaskCorsOptions) -> WSGIApp:
             and "HTTP_ORIGIN" in environ
             and is_covered(environ)
         ):
-            start_response("204 No Content", [*cors_headers(options, environ), ("Vary", "Origin")])
+            start_response("204 No Content", [*cors_headers(options, environ, refusals), ("Vary", "Origin")])
             return []
         return wsgi_app(environ, start_response)
 
@@ -100,7 +148,8 @@ def _add_cors_headers(response: Response) -> Response:
     if not is_covered(environ):
         return response
     if "HTTP_ORIGIN" in environ:
-        response.headers.extend(cors_headers(current_app.extensions[EXTENSION_KEY], environ))
+        extensions = current_app.extensions
+        response.headers.extend(cors_headers(extensions[EXTENSION_KEY], environ, extensions[REFUSALS_KEY]))
     vary = response.headers.get("Vary")
     if vary is None:
         response.headers["Vary"] = "Origin"

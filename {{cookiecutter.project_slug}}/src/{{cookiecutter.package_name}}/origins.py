@@ -119,9 +119,7 @@ def normalise_origin(entry: str, *, environment: str) -> str:
     authority = rest[:-1] if rest.endswith("/") else rest
     if any(mark in authority for mark in "/?#"):
         cut = min(authority.find(mark) for mark in "/?#" if mark in authority)
-        raise OriginError(
-            f"{entry!r}: an origin has no path, query or fragment: write {scheme}://{authority[:cut]}"
-        )
+        raise OriginError(f"{entry!r}: an origin has no path, query or fragment: write {scheme}://{authority[:cut]}")
     if "@" in authority:
         raise OriginError(f"{entry!r}: an origin has no user name or password before '@'")
 
@@ -178,8 +176,7 @@ def _normalise_host(entry: str, host: str) -> str:
         labels = labels[1:]
     if len(host) > 253 or not all(_LABEL_RE.fullmatch(label) for label in labels):
         raise OriginError(
-            f"{entry!r}: {host!r} is not a valid host name (letters, digits and inner hyphens, "
-            "separated by dots)"
+            f"{entry!r}: {host!r} is not a valid host name (letters, digits and inner hyphens, separated by dots)"
         )
     return host
 

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 import click
 from dotenv import dotenv_values
 
+from .logs import LOG_FORMATS
 from .origins import Allowlist, OriginError, parse_allowlist
 
 ENVIRONMENTS = ("development", "testing", "staging", "production")
 
 # Every variable read here, with the text used when it is unset (.env.example documents each one;
 # a test keeps the two in step). No CORS_ORIGINS default outside development: see parse_allowlist.
+# LOG_FORMAT's default depends on APP_ENV: see Settings.from_environ.
 DEFAULTS: dict[str, str] = {
     "APP_ENV": "production",
     "CORS_ORIGINS": "",
@@ -34,6 +36,8 @@ DEFAULTS: dict[str, str] = {
     "PORT": "8000",
     "WEB_CONCURRENCY": "2",
     "GUNICORN_TIMEOUT": "30",
+    "TRUSTED_PROXY_HOPS": "0",
+    "LOG_FORMAT": "",
 }
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -70,7 +74,12 @@ class Settings:
     port: int
     web_concurrency: int
     timeout: int
-    # Where each variable's value came from: SOURCE_ENVIRONMENT, SOURCE_DOTENV or SOURCE_DEFAULT.
+    # Proxies in front of the app whose X-Forwarded-* headers are believed; 0: the client connects directly.
+    trusted_proxy_hops: int
+    # "json" (one object per line, for log collectors) or "text" (for people): see logs.py.
+    log_format: str
+    # Where each variable's value came from: SOURCE_ENVIRONMENT, SOURCE_DOTENV or SOURCE_DEFAULT
+    # (for LOG_FORMAT, whose default depends on APP_ENV, "default for APP_ENV=<environment>").
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -78,13 +87,15 @@ class Settings:
         """Build settings from environment variables, then a .env file's values, then DEFAULTS.
 
         A real environment variable wins over the same name in .env, as it does for python-dotenv.
+        One equal to the .env value is reported as from .env: the `flask` command copies .env into
+        the environment before the app loads.
         """
         dotenv = {name: value for name, value in (dotenv or {}).items() if value is not None}
         _refuse_unknown_cors_variables([*environ, *dotenv])
         values: dict[str, str] = {}
         sources: dict[str, str] = {}
         for name, default in DEFAULTS.items():
-            if name in environ:
+            if name in environ and environ[name] != dotenv.get(name):
                 values[name], sources[name] = environ[name], SOURCE_ENVIRONMENT
             elif name in dotenv:
                 values[name], sources[name] = dotenv[name], SOURCE_DOTENV
@@ -102,6 +113,10 @@ class Settings:
                 "CORS_ORIGINS='*' cannot be combined with CORS_ALLOW_CREDENTIALS=true: browsers "
                 "refuse credentials from a wildcard. List the origins, or set CORS_ALLOW_CREDENTIALS=false"
             )
+        if not values["LOG_FORMAT"]:
+            # Log collectors where the API is deployed, a person reading a terminal elsewhere.
+            values["LOG_FORMAT"] = "json" if environment in ("staging", "production") else "text"
+            sources["LOG_FORMAT"] = f"{SOURCE_DEFAULT} for APP_ENV={environment}"
         return cls(
             environment=environment,
             allowlist=allowlist,
@@ -114,6 +129,8 @@ class Settings:
             port=_integer("PORT", values["PORT"], 1, 65535),
             web_concurrency=_integer("WEB_CONCURRENCY", values["WEB_CONCURRENCY"], 1, 64),
             timeout=_integer("GUNICORN_TIMEOUT", values["GUNICORN_TIMEOUT"], 1, 3600),
+            trusted_proxy_hops=_integer("TRUSTED_PROXY_HOPS", values["TRUSTED_PROXY_HOPS"], 0, 10),
+            log_format=_choice("LOG_FORMAT", values["LOG_FORMAT"], LOG_FORMATS),
             sources=sources,
         )
 

@@ -1,0 +1,372 @@
+"""`flask cors show` and `flask cors check`: the CORS policy in force, and what a browser makes of it.
+
+`check` does not re-implement the policy. It sends the requests a browser would send to the app
+itself, through Flask's test client (the same code that answers in production), and reads the
+answers as a browser does, following the Fetch standard: that browser side is all this module
+decides. The decisions are pure functions (the tests call them directly); the commands print.
+
+`check` exits with 0 when a browser would let the page read the response, 1 when it would block
+it, and 2 for a usage or configuration error, so a deploy pipeline can run it as a smoke test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask.testing import FlaskClient
+from werkzeug.datastructures import Headers
+
+from . import cors
+from .origins import OriginError, normalise_origin
+from .settings import METHODS, Settings
+
+cors_commands = AppGroup("cors", help="The CORS policy in force, and what a browser at an origin would get.")
+
+# Fetch standard: what a page may send without the browser asking first with a preflight.
+SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
+SAFELISTED_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
+_UNSAFE_VALUE_BYTE = re.compile(r'[\x00-\x08\x0a-\x1f"():<>?@\[\\\]{}\x7f]')
+# Headers only the browser sets: a script's attempt is ignored, so `check` refuses them.
+FORBIDDEN_HEADER = re.compile(
+    r"accept-charset|accept-encoding|access-control-request-(?:headers|method)|connection|content-length|cookie2?"
+    r"|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|upgrade|via"
+    r"|(?:proxy|sec)-.*",
+    re.IGNORECASE,
+)
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
+
+# Why a browser blocks a response: the reasons `check` reports, each with its own fix.
+NO_ALLOW_ORIGIN = "origin"
+PREFLIGHT_STATUS = "status"
+METHOD_NOT_ALLOWED = "method"
+HEADERS_NOT_ALLOWED = "headers"
+CREDENTIALS_NOT_ALLOWED = "credentials"
+WILDCARD_WITH_CREDENTIALS = "wildcard"
+
+
+@dataclass(frozen=True)
+class BrowserRequest:
+    """What a script on a page at `origin` asks fetch() for."""
+
+    origin: str
+    method: str = "GET"
+    path: str = "/api/health"
+    # The headers the script sets, by name as written, with their values.
+    headers: dict[str, str] = field(default_factory=dict)
+    # fetch()'s credentials: "include": cookies and Authorization go along.
+    credentials: bool = False
+
+    @property
+    def unsafe_headers(self) -> list[str]:
+        """The header names the preflight must ask for: lowercase and sorted, as browsers send them.
+
+        (Fetch's 1,024-byte cap on safelisted values in all cannot be reached with one value per name.)
+        """
+        return sorted({name.lower() for name, value in self.headers.items() if not is_safelisted_header(name, value)})
+
+    @property
+    def preflighted(self) -> bool:
+        return self.method not in SAFELISTED_METHODS or bool(self.unsafe_headers)
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """Why a browser blocks the response: one of the reasons above, in words, and the headers at fault."""
+
+    reason: str
+    detail: str
+    header_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request the browser sends, and the status and headers of the answer."""
+
+    method: str
+    path: str
+    request_headers: dict[str, str]
+    status_code: int
+    status: str
+    response_headers: Headers
+
+
+def is_safelisted_header(name: str, value: str) -> bool:
+    """A header a page may set without causing a preflight (Fetch's "CORS-safelisted request-header")."""
+    name = name.lower()
+    if len(value) > 128:
+        return False
+    if name in ("accept-language", "content-language"):
+        return re.fullmatch(r"[0-9A-Za-z *,.;=-]*", value) is not None
+    if name == "range":
+        return re.fullmatch(r"bytes=[0-9]+-[0-9]*", value) is not None
+    if name not in ("accept", "content-type") or _UNSAFE_VALUE_BYTE.search(value):
+        return False
+    return name == "accept" or value.split(";")[0].strip().lower() in SAFELISTED_CONTENT_TYPES
+
+
+def cors_check(headers: Headers, request: BrowserRequest) -> Blocked | None:
+    """Fetch's CORS check: None when the browser lets the page read a response with these headers."""
+    allow_origin = headers.get("Access-Control-Allow-Origin")
+    if allow_origin is None:
+        return Blocked(NO_ALLOW_ORIGIN, "no Access-Control-Allow-Origin in the answer")
+    if allow_origin == "*" and request.credentials:
+        return Blocked(WILDCARD_WITH_CREDENTIALS, "Access-Control-Allow-Origin is '*', refused with credentials")
+    if allow_origin not in ("*", request.origin):
+        return Blocked(NO_ALLOW_ORIGIN, f"Access-Control-Allow-Origin is {allow_origin}, not {request.origin}")
+    if request.credentials and headers.get("Access-Control-Allow-Credentials") != "true":
+        return Blocked(CREDENTIALS_NOT_ALLOWED, "credentials sent, but no Access-Control-Allow-Credentials: true")
+    return None
+
+
+def preflight_check(status_code: int, headers: Headers, request: BrowserRequest) -> Blocked | None:
+    """Fetch's CORS-preflight fetch: None when the answer to the OPTIONS lets the request go.
+
+    A `*` in the allowed methods or headers counts only without credentials, and never for Authorization.
+    """
+    if not 200 <= status_code < 300:
+        return Blocked(PREFLIGHT_STATUS, f"the preflight's status is {status_code}, not 2xx")
+    blocked = cors_check(headers, request)
+    if blocked:
+        return blocked
+    wildcard_counts = not request.credentials
+    methods = _items(headers.get("Access-Control-Allow-Methods"))
+    if request.method not in {*SAFELISTED_METHODS, *methods} and not (wildcard_counts and "*" in methods):
+        return Blocked(METHOD_NOT_ALLOWED, f"{request.method} is not in Access-Control-Allow-Methods")
+    allowed = {name.lower() for name in _items(headers.get("Access-Control-Allow-Headers"))}
+    unsafe = request.unsafe_headers
+    missing = tuple(
+        name
+        for name in request.headers
+        if name.lower() in unsafe
+        and name.lower() not in allowed
+        and (name.lower() == "authorization" or not (wildcard_counts and "*" in allowed))
+    )
+    if missing:
+        return Blocked(HEADERS_NOT_ALLOWED, f"{', '.join(missing)} not in Access-Control-Allow-Headers", missing)
+    return None
+
+
+def suggest_fix(settings: Settings, request: BrowserRequest, blocked: Blocked) -> str:
+    """The setting to change, with its whole new value, or why the request must stay blocked."""
+    if blocked.reason in (NO_ALLOW_ORIGIN, PREFLIGHT_STATUS) and not request.path.startswith(cors.COVERED_PATH_PREFIX):
+        prefix = cors.COVERED_PATH_PREFIX
+        return f"Fix: serve the route under {prefix}: the CORS policy covers those paths only, not {request.path}."
+    if blocked.reason == NO_ALLOW_ORIGIN:
+        return _origin_fix(settings, request.origin)
+    if blocked.reason == WILDCARD_WITH_CREDENTIALS:
+        return f'Fix: list the origin instead of "*": CORS_ORIGINS="{request.origin}" CORS_ALLOW_CREDENTIALS=true'
+    if blocked.reason == CREDENTIALS_NOT_ALLOWED:
+        return "Fix: CORS_ALLOW_CREDENTIALS=true (every listed origin may then send cookies and Authorization)"
+    if blocked.reason == METHOD_NOT_ALLOWED:
+        return f"Fix: {_assignment('CORS_ALLOW_METHODS', [*settings.allow_methods, request.method])}"
+    return f"Fix: {_assignment('CORS_ALLOW_HEADERS', [*settings.allow_headers, *blocked.header_names])}"
+
+
+def _origin_fix(settings: Settings, origin: str) -> str:
+    if origin == "null":
+        return (
+            "Stays refused: 'null' is the origin of sandboxed frames, file:// pages and redirects, which any "
+            "site can produce. Serve the page from its own origin."
+        )
+    try:
+        # An http origin fails on its scheme first; its https twin shows whether something else is wrong too.
+        normalise_origin(origin.replace("http://", "https://", 1), environment=settings.environment)
+        normalise_origin(origin, environment=settings.environment)
+    except OriginError as error:
+        return f"Stays refused: {error}"
+    host = _host(origin)
+    for wildcard in settings.allowlist.wildcards:
+        domain = _host(wildcard).removeprefix("*.")
+        if host == domain or host.endswith(f".{domain}"):
+            return (
+                f"Stays refused: {wildcard} matches one label in place of '*', with that scheme and port: not "
+                f"{domain} itself, and no deeper name, which whoever runs one of its sites could create."
+            )
+    allowlist = settings.allowlist
+    entries = [*sorted(allowlist.exact), *allowlist.wildcards, origin]
+    fix = f"Fix, if {origin} is a front end of yours: {_assignment('CORS_ORIGINS', entries)}"
+    if allowlist.any_local:
+        fix += "\n(this replaces the default of any local port: list the local front ends you use as well)"
+    return fix
+
+
+def _assignment(variable: str, items: list[str]) -> str:
+    return f'{variable}="{", ".join(items)}"'
+
+
+def _host(origin: str) -> str:
+    """The host of scheme://host[:port], without the port."""
+    authority = origin.partition("://")[2]
+    return authority.rpartition(":")[0] if authority.rpartition(":")[2].isdigit() else authority
+
+
+def _items(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def simulate(client: FlaskClient, request: BrowserRequest) -> tuple[list[Exchange], Blocked | None]:
+    """Send what the browser would, stopping where the browser would, and read each answer as it would."""
+    exchanges = []
+    if request.preflighted:
+        asked = {"Origin": request.origin, "Access-Control-Request-Method": request.method}
+        if request.unsafe_headers:
+            asked["Access-Control-Request-Headers"] = ",".join(request.unsafe_headers)
+        preflight = _send(client, "OPTIONS", request.path, asked)
+        exchanges.append(preflight)
+        blocked = preflight_check(preflight.status_code, preflight.response_headers, request)
+        if blocked:
+            return exchanges, blocked
+    exchanges.append(_send(client, request.method, request.path, {"Origin": request.origin, **request.headers}))
+    return exchanges, cors_check(exchanges[-1].response_headers, request)
+
+
+def _send(client: FlaskClient, method: str, path: str, headers: dict[str, str]) -> Exchange:
+    # A JSON request gets a JSON body, so that the status shown is the route's answer to a real call.
+    is_json = "json" in headers.get("Content-Type", "") and method != "OPTIONS"
+    response = client.open(path, method=method, headers=headers, data=b"{}" if is_json else None)
+    return Exchange(method, path, headers, response.status_code, response.status, response.headers)
+
+
+@contextmanager
+def _not_logged():
+    """The requests of a check are questions, not refusals an operator should find in the log."""
+    previous, cors.LOG.disabled = cors.LOG.disabled, True
+    try:
+        yield
+    finally:
+        cors.LOG.disabled = previous
+
+
+def _browser_origin(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """ORIGIN as a browser sends it (lowercase, no default port, no trailing slash), or a usage error."""
+    if value == "null":
+        return value
+    try:
+        origin = normalise_origin(value, environment="development")
+    except OriginError as error:
+        raise click.BadParameter(str(error)) from None
+    if "*" in origin:
+        raise click.BadParameter("a browser sends one origin, never a wildcard")
+    return origin
+
+
+def _script_headers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    """The --header options as {name: value}; a header only the browser may set is a usage error."""
+    headers = {}
+    for item in values:
+        name, colon, value = (part.strip() for part in item.partition(":"))
+        if not _HEADER_NAME.fullmatch(name):
+            raise click.BadParameter(f"{name!r} is not a header name")
+        if FORBIDDEN_HEADER.fullmatch(name):
+            raise click.BadParameter(f"{name} is set by the browser, never by a script (cookies: --credentials)")
+        headers[name] = value if colon else ("application/json" if name.lower() == "content-type" else "x")
+    return headers
+
+
+@cors_commands.command("check")
+@click.argument("origin", callback=_browser_origin)
+@click.option("--path", default="/api/health", show_default=True, help="The path the page calls.")
+@click.option("--method", default="GET", show_default=True, type=click.Choice(METHODS))
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    callback=_script_headers,
+    metavar="NAME[:VALUE]",
+    help="A header the page's script sets (repeat for more). Content-Type alone means application/json.",
+)
+@click.option("--credentials", is_flag=True, help="The page sends cookies or Authorization (credentials: 'include').")
+@click.pass_context
+def check(ctx: click.Context, origin: str, path: str, method: str, headers: dict[str, str], credentials: bool):
+    """What a browser at ORIGIN would get.
+
+    Sends the app the preflight (when a browser would send one) and the request, reads the answers as
+    the browser does, and says how to fix a block. Exit status: 0 allowed, 1 blocked, 2 usage error.
+    """
+    if not path.startswith("/"):
+        raise click.BadParameter("a path starts with /", param_hint="--path")
+    request = BrowserRequest(origin, method, path, headers, credentials)
+    with _not_logged():
+        exchanges, blocked = simulate(current_app.test_client(), request)
+    for exchange in exchanges:
+        click.echo(format_exchange(exchange) + "\n")
+    if blocked is None:
+        click.echo(f"Allowed: a page at {origin} can read the response to {method} {path}.")
+        return
+    click.echo(f"Blocked: {blocked.detail}.")
+    if len(exchanges) == 1 and request.preflighted:
+        click.echo(f"The browser stops at the preflight: it never sends the {method}.")
+    click.echo(suggest_fix(current_app.extensions["settings"], request, blocked))
+    ctx.exit(1)
+
+
+def format_exchange(exchange: Exchange) -> str:
+    """The request and the answer's CORS headers, as `curl -v` shows them (> sent, < received)."""
+    lines = [f"> {exchange.method} {exchange.path}", *(f"> {n}: {v}" for n, v in exchange.request_headers.items())]
+    lines.append(f"< {exchange.status}")
+    cors_headers = [(name, value) for name, value in exchange.response_headers if name.startswith("Access-Control-")]
+    lines += [f"< {name}: {value}" for name, value in cors_headers] or ["< (no Access-Control-* header)"]
+    lines += [f"< Vary: {value}" for value in exchange.response_headers.getlist("Vary")]
+    return "\n".join(lines)
+
+
+@cors_commands.command("show")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
+def show(as_json: bool):
+    """The CORS policy in force.
+
+    Each setting with its value and where the value came from, then the routes the policy covers.
+    """
+    report = policy_report(current_app)
+    click.echo(json.dumps(report, indent=2) if as_json else format_policy(report))
+
+
+def policy_report(app: Flask) -> dict:
+    """The CORS settings with their values and sources, and the routes under the covered prefix, as data."""
+    settings: Settings = app.extensions["settings"]
+    values = {
+        "APP_ENV": settings.environment,
+        "CORS_ORIGINS": settings.allowlist.describe(),
+        "CORS_ALLOW_CREDENTIALS": settings.allow_credentials,
+        "CORS_ALLOW_METHODS": list(settings.allow_methods),
+        "CORS_ALLOW_HEADERS": list(settings.allow_headers),
+        "CORS_EXPOSE_HEADERS": list(settings.expose_headers),
+        "CORS_MAX_AGE": settings.max_age,
+        "CORS_ALLOW_PRIVATE_NETWORK": settings.allow_private_network,
+    }
+    return {
+        "settings": {name: {"value": value, "source": settings.sources[name]} for name, value in values.items()},
+        "covered_routes": [
+            {"path": rule.rule, "methods": sorted(rule.methods - {"HEAD", "OPTIONS"})}
+            for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
+            if rule.rule.startswith(cors.COVERED_PATH_PREFIX)
+        ],
+    }
+
+
+def format_policy(report: dict) -> str:
+    """A table of the settings (the allowed origins one per line), then the routes covered."""
+    rows = [("setting", "value", "from")]
+    for name, setting in report["settings"].items():
+        value = setting["value"]
+        shown = value if name == "CORS_ORIGINS" else [_text(value)]
+        rows += [(name, shown[0], setting["source"]), *(("", line, "") for line in shown[1:])]
+    widths = [max(len(row[column]) for row in rows) for column in (0, 1)]
+    lines = [f"{name:<{widths[0]}}  {value:<{widths[1]}}  {source}".rstrip() for name, value, source in rows]
+    lines += ["", f"Routes covered (every path under {cors.COVERED_PATH_PREFIX}):"]
+    lines += [f"  {' '.join(route['methods']):<7} {route['path']}" for route in report["covered_routes"]]
+    return "\n".join(lines)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ", ".join(value) or "none"
+    return str(value)
