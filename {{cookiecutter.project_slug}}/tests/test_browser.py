@@ -1,0 +1,263 @@
+"""A real Chromium against the real gunicorn: the CORS policy as a user's browser enforces it.
+
+Opt-in, `pytest -m browser`. It needs the playwright package (the `browser` extra; no
+`playwright install`: it drives the Chromium at CHROMIUM_PATH, default /usr/bin/chromium) and
+openssl. Without them these tests are skipped with the reason, or fail when REQUIRE_BROWSER=1 (CI).
+
+gunicorn serves the API on 127.0.0.1, configured by gunicorn.conf.py as in production. Chromium
+opens pages at the front ends' own origins and calls the API with fetch(); each test asserts the
+browser's verdict: the promise resolves and the body is readable, or it rejects with a TypeError.
+The setup keeps that verdict the one a user's browser reaches:
+
+- The pages come from a small https server on loopback with a throwaway self-signed certificate
+  (accepted in the tests' browser contexts only; the page is still a secure context), and
+  `--host-resolver-rules` sends the front ends' host names there. Page and API are then in the same
+  address space, as a public front end and a public API are. A page fulfilled by Playwright
+  (`page.route`) would not be: Chromium counts it as public and refuses its calls to loopback under
+  Local Network Access, whatever the CORS headers; and while a route is active, Playwright answers
+  every preflight itself, permissively, so gunicorn would never see one.
+- The API is called at http://127.0.0.1:<port>. Loopback is potentially trustworthy, so an https
+  page may call it without mixed-content blocking, as it calls an https API in production.
+- Every other host name is unresolvable: the browser talks to loopback only.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from importlib.util import find_spec
+from pathlib import Path
+from typing import NamedTuple, NoReturn
+from urllib.parse import urlsplit
+
+import pytest
+
+from {{ cookiecutter.package_name }}.origins import parse_allowlist
+from {{ cookiecutter.package_name }}.settings import DEFAULTS
+
+pytestmark = pytest.mark.browser
+
+PROJECT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+PRODUCTION_ORIGINS = "{{ cookiecutter.production_origins }}"
+_allowlist = parse_allowlist(PRODUCTION_ORIGINS, environment="production")
+# Every listed origin; a wildcard entry is visited at one of its subdomains.
+FRONT_ENDS = [*sorted(_allowlist.exact), *(entry.replace("*", "pr-1") for entry in _allowlist.wildcards)]
+STRANGER = "https://evil.example.net"
+CREDENTIALS_BY_DEFAULT = DEFAULTS["CORS_ALLOW_CREDENTIALS"] == "true"
+
+PAYLOAD = {"order": 42}
+# JSON and Authorization both make a request one that the browser preflights.
+JSON_WITH_AUTHORIZATION = {
+    "method": "POST",
+    "headers": {"Content-Type": "application/json", "Authorization": "Bearer test-token"},
+    "body": json.dumps(PAYLOAD),
+}
+# Each request a page makes: the API path and fetch()'s options.
+REQUESTS = {
+    "simple GET": ("/api/health", {}),
+    "preflighted POST": ("/api/echo", JSON_WITH_AUTHORIZATION),
+    "credentialed POST": ("/api/echo", {**JSON_WITH_AUTHORIZATION, "credentials": "include"}),
+}
+BLOCKED = "TypeError"
+ALL_BLOCKED = dict.fromkeys(REQUESTS, BLOCKED)
+
+# Run in the page: the parsed body when the browser lets the script read the response, otherwise
+# the name of the error fetch() rejected with.
+FETCH = """async ([url, options]) => {
+    try {
+        return await (await fetch(url, options)).json();
+    } catch (error) {
+        return error.name;
+    }
+}"""
+
+
+def readable(*, credentials: bool) -> dict[str, object]:
+    """What an allowed page reads: every body, the credentialed one only when credentials are on."""
+    return {
+        "simple GET": {"status": "ok"},
+        "preflighted POST": PAYLOAD,
+        "credentialed POST": PAYLOAD if credentials else BLOCKED,
+    }
+
+
+def verdicts(browser, origin: str, api: str) -> dict[str, object]:
+    """Open a page at `origin` and make each of REQUESTS to `api`, in a fresh browser context: no
+    preflight answer or cookie is carried over from another test."""
+    context = browser.new_context(ignore_https_errors=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{origin}/")
+        return {name: page.evaluate(FETCH, [api + path, options]) for name, (path, options) in REQUESTS.items()}
+    finally:
+        context.close()
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip, as the tests are opt-in; with REQUIRE_BROWSER=1 fail, so that CI cannot pass without them."""
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (REQUIRE_BROWSER=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class FrontEnd(http.server.BaseHTTPRequestHandler):
+    """An empty HTML page at every path: the document whose origin the calls come from."""
+
+    def do_GET(self) -> None:
+        body = b"<!doctype html><title>Front end</title>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        """Keep the test output quiet."""
+
+
+@contextmanager
+def serve_pages(tls: ssl.SSLContext | None = None) -> Iterator[int]:
+    """Serve FrontEnd on a free loopback port, over https when `tls` is given; yield the port."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FrontEnd)
+    if tls:
+        # The handshake then happens in each connection's thread: an idle one cannot stall the others.
+        server.socket = tls.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def self_signed(folder: Path, openssl: str) -> ssl.SSLContext:
+    key, certificate = folder / "key.pem", folder / "certificate.pem"
+    command = [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=front-end.test"]
+    subprocess.run([*command, "-keyout", str(key), "-out", str(certificate)], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key)
+    return context
+
+
+@contextmanager
+def gunicorn(**settings: str) -> Iterator[str]:
+    """Serve the API with gunicorn and gunicorn.conf.py on a free loopback port; yield its base URL.
+
+    The API's variables set in the shell are left out: `settings` alone configure it. XDG_RUNTIME_DIR
+    gives this gunicorn a control socket of its own, so it never takes over another gunicorn's.
+    """
+    url = f"http://127.0.0.1:{free_port()}"
+    # gunicorn.conf.py binds 0.0.0.0:$PORT; --bind keeps the tests on loopback. All else is the file's.
+    app = "{{ cookiecutter.package_name }}.wsgi:app"
+    command = [sys.executable, "-m", "gunicorn", "--bind", url.removeprefix("http://"), app]
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryFile("w+") as log:
+        environ = {name: value for name, value in os.environ.items() if name not in DEFAULTS}
+        environ |= settings | {"XDG_RUNTIME_DIR": folder}
+        server = subprocess.Popen(command, cwd=PROJECT, env=environ, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while not answers(f"{url}/api/health"):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail(f"gunicorn did not start:\n{log.read()}", pytrace=False)
+                time.sleep(0.1)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (always http://127.0.0.1)
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless Chromium, the front ends' host names resolved to an https page server on loopback."""
+    if find_spec("playwright") is None:
+        skip_or_fail('the playwright package is missing: pip install -e ".[dev,browser]"')
+    if not os.access(CHROMIUM, os.X_OK):
+        skip_or_fail(f"no Chromium at {CHROMIUM}: install one (apt-get install chromium) or set CHROMIUM_PATH")
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        skip_or_fail("openssl is missing: it makes the certificate of the test pages")
+    from playwright.sync_api import sync_playwright
+
+    tls = self_signed(tmp_path_factory.mktemp("tls"), openssl)
+    with serve_pages(tls) as port, sync_playwright() as playwright:
+        hosts = sorted({urlsplit(origin).hostname for origin in [*FRONT_ENDS, STRANGER]})
+        rules = [f"MAP {host} 127.0.0.1:{port}" for host in hosts]
+        rules += ["MAP * ~NOTFOUND", "EXCLUDE localhost", "EXCLUDE 127.0.0.1"]
+        # Playwright itself adds --headless, --no-sandbox, a fresh profile and no background networking.
+        args = [f"--host-resolver-rules={', '.join(rules)}"]
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        yield chromium
+        chromium.close()
+
+
+class Api(NamedTuple):
+    url: str
+    credentials: bool
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["credentials-off", "credentials-on"])
+def production(request) -> Iterator[Api]:
+    """The API in production, allowing the origins this project was created with."""
+    credentials = "true" if request.param else "false"
+    with gunicorn(APP_ENV="production", CORS_ORIGINS=PRODUCTION_ORIGINS, CORS_ALLOW_CREDENTIALS=credentials) as url:
+        yield Api(url, request.param)
+
+
+@pytest.fixture(scope="module")
+def development() -> Iterator[str]:
+    """The API in development with the project's defaults: any local front end, credentials as created."""
+    with gunicorn(APP_ENV="development") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def local_front_end() -> Iterator[str]:
+    """A front end's development server, such as http://localhost:5173."""
+    with serve_pages() as port:
+        yield f"http://localhost:{port}"
+
+
+@pytest.mark.parametrize("front_end", FRONT_ENDS)
+def test_production_front_end_reads_the_api(browser, production, front_end):
+    assert verdicts(browser, front_end, production.url) == readable(credentials=production.credentials)
+
+
+def test_production_refuses_every_other_origin(browser, production):
+    assert verdicts(browser, STRANGER, production.url) == ALL_BLOCKED
+
+
+def test_development_local_front_end_reads_the_api(browser, development, local_front_end):
+    assert verdicts(browser, local_front_end, development) == readable(credentials=CREDENTIALS_BY_DEFAULT)

@@ -1,0 +1,323 @@
+"""`flask cors show` and `flask cors check`, through Flask's CLI runner, and the browser rules `check` applies.
+
+Every app is built from explicit variables: a variable in the shell running pytest changes nothing here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from flask.cli import FlaskGroup
+from werkzeug.datastructures import Headers
+
+from {{ cookiecutter.package_name }} import cors, create_app
+from {{ cookiecutter.package_name }}.cli import BrowserRequest, is_safelisted_header, preflight_check
+from {{ cookiecutter.package_name }}.settings import DEFAULTS, Settings
+
+ALLOWED = "https://app.example.com"
+WILDCARD = "https://*.preview.example.com"
+PRODUCTION = {
+    "APP_ENV": "production",
+    "CORS_ORIGINS": f"{ALLOWED}, {WILDCARD}",
+    "CORS_ALLOW_CREDENTIALS": "false",
+}
+
+
+def cors_command(*args: str, dotenv: dict[str, str] | None = None, **variables: str) -> Result:
+    """Run `flask cors ARGS` on an app configured with PRODUCTION updated by `variables`."""
+    app = create_app(Settings.from_environ({**PRODUCTION, **variables}, dotenv))
+    return app.test_cli_runner().invoke(args=["cors", *args])
+
+
+def row(output: str, name: str) -> str:
+    """The line of `flask cors show` for the setting `name`."""
+    return next(line for line in output.splitlines() if line.startswith(f"{name} "))
+
+
+# flask cors show
+
+
+def test_show_prints_each_setting_with_its_value_and_source():
+    result = cors_command("show", dotenv={"CORS_MAX_AGE": "60"})
+    assert result.exit_code == 0
+    assert row(result.output, "APP_ENV").split() == ["APP_ENV", "production", "environment", "variable"]
+    assert ALLOWED in row(result.output, "CORS_ORIGINS")
+    assert row(result.output, "CORS_MAX_AGE").split() == ["CORS_MAX_AGE", "60", ".env", "file"]
+    assert row(result.output, "CORS_ALLOW_HEADERS").split()[1:] == ["Content-Type,", "Authorization", "default"]
+    assert row(result.output, "CORS_EXPOSE_HEADERS").split()[1:] == ["none", "default"]
+    # One allowed origin per line: the wildcard continues the CORS_ORIGINS row.
+    assert any(line.split() == [WILDCARD] for line in result.output.splitlines())
+
+
+def test_show_lists_the_routes_the_policy_covers_and_no_other():
+    app = create_app(Settings.from_environ(PRODUCTION))
+    app.add_url_rule("/internal/metrics", "metrics", lambda: "")
+    output = app.test_cli_runner().invoke(args=["cors", "show"]).output
+    routes = output.split("Routes covered")[1]
+    assert "GET     /api/health" in routes
+    assert "POST    /api/echo" in routes
+    assert "/internal" not in routes
+
+
+def test_show_json_gives_values_sources_and_routes():
+    result = cors_command("show", "--json", CORS_EXPOSE_HEADERS="X-Total-Count")
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    settings = report["settings"]
+    assert settings["APP_ENV"] == {"value": "production", "source": "environment variable"}
+    assert settings["CORS_ORIGINS"] == {"value": [ALLOWED, WILDCARD], "source": "environment variable"}
+    assert settings["CORS_ALLOW_CREDENTIALS"] == {"value": False, "source": "environment variable"}
+    assert settings["CORS_MAX_AGE"] == {"value": 600, "source": "default"}
+    assert settings["CORS_EXPOSE_HEADERS"]["value"] == ["X-Total-Count"]
+    assert set(settings) == {"APP_ENV", *(name for name in DEFAULTS if name.startswith("CORS_"))}
+    assert {"path": "/api/health", "methods": ["GET"]} in report["covered_routes"]
+    assert {"path": "/api/echo", "methods": ["POST"]} in report["covered_routes"]
+
+
+def test_show_in_development_reports_the_default_of_any_local_port():
+    settings = json.loads(cors_command("show", "--json", APP_ENV="development", CORS_ORIGINS="").output)["settings"]
+    assert "http://localhost:<any port>" in settings["CORS_ORIGINS"]["value"]
+
+
+def test_a_value_the_flask_command_copied_from_dotenv_is_reported_as_from_dotenv():
+    """`flask` loads .env into os.environ before the app reads it: equal values came from .env."""
+    settings = Settings.from_environ({"APP_ENV": "testing", "CORS_ORIGINS": ALLOWED}, {"APP_ENV": "testing"})
+    assert settings.sources["APP_ENV"] == ".env file"
+    assert settings.sources["CORS_ORIGINS"] == "environment variable"
+
+
+# flask cors check: allowed
+
+
+def test_check_allowed_origin_exits_0_and_shows_the_deciding_header():
+    result = cors_command("check", ALLOWED)
+    assert result.exit_code == 0, result.output
+    assert "> GET /api/health" in result.output
+    assert f"< Access-Control-Allow-Origin: {ALLOWED}" in result.output
+    assert f"Allowed: a page at {ALLOWED} can read the response to GET /api/health." in result.output
+    assert "OPTIONS" not in result.output  # a simple request: no preflight
+
+
+def test_check_sends_the_preflight_a_browser_sends_then_the_request():
+    preview = "https://pr-7.preview.example.com"
+    result = cors_command("check", preview, "--method", "POST", "--path", "/api/echo", "--header", "Content-Type")
+    assert result.exit_code == 0, result.output
+    preflight, request = result.output.split("\n\n")[:2]
+    assert preflight.splitlines()[:4] == [
+        "> OPTIONS /api/echo",
+        f"> Origin: {preview}",
+        "> Access-Control-Request-Method: POST",
+        "> Access-Control-Request-Headers: content-type",
+    ]
+    assert "< 204 No Content" in preflight
+    assert request.splitlines()[0] == "> POST /api/echo"
+    assert "> Content-Type: application/json" in request
+    assert "< 200 OK" in request
+
+
+def test_check_with_credentials_allowed_shows_allow_credentials():
+    result = cors_command("check", ALLOWED, "--credentials", CORS_ALLOW_CREDENTIALS="true")
+    assert result.exit_code == 0, result.output
+    assert "< Access-Control-Allow-Credentials: true" in result.output
+
+
+def test_check_normalises_the_origin_as_a_browser_sends_it():
+    result = cors_command("check", "HTTPS://App.Example.com:443/")
+    assert result.exit_code == 0
+    assert f"> Origin: {ALLOWED}\n" in result.output
+
+
+# flask cors check: blocked, with the reason and the fix
+
+
+def test_check_refused_origin_exits_1_with_the_whole_new_allowlist():
+    result = cors_command("check", "https://new.example.com")
+    assert result.exit_code == 1
+    assert "< (no Access-Control-* header)" in result.output
+    assert "Blocked: no Access-Control-Allow-Origin in the answer." in result.output
+    assert f'CORS_ORIGINS="{ALLOWED}, {WILDCARD}, https://new.example.com"' in result.output
+
+
+def test_check_refused_origin_in_development_warns_that_the_list_replaces_the_local_default():
+    result = cors_command("check", "https://staging.example.com", APP_ENV="development", CORS_ORIGINS="")
+    assert result.exit_code == 1
+    assert 'CORS_ORIGINS="https://staging.example.com"' in result.output
+    assert "replaces the default of any local port" in result.output
+
+
+def test_check_method_not_allowed_stops_at_the_preflight():
+    result = cors_command("check", ALLOWED, "--method", "PUT", CORS_ALLOW_METHODS="GET, POST")
+    assert result.exit_code == 1
+    assert "> Access-Control-Request-Method: PUT" in result.output
+    assert "Blocked: PUT is not in Access-Control-Allow-Methods." in result.output
+    assert "it never sends the PUT" in result.output
+    assert "> PUT" not in result.output
+    assert 'Fix: CORS_ALLOW_METHODS="GET, POST, PUT"' in result.output
+
+
+def test_check_header_not_allowed_names_it_in_the_fix():
+    result = cors_command("check", ALLOWED, "--header", "X-Request-Id: 42", "--header", "Authorization: Bearer t")
+    assert result.exit_code == 1
+    assert "> Access-Control-Request-Headers: authorization,x-request-id" in result.output
+    assert "Blocked: X-Request-Id not in Access-Control-Allow-Headers." in result.output
+    assert 'Fix: CORS_ALLOW_HEADERS="Content-Type, Authorization, X-Request-Id"' in result.output
+
+
+def test_check_credentials_not_allowed():
+    result = cors_command("check", ALLOWED, "--credentials")
+    assert result.exit_code == 1
+    assert "Blocked: credentials sent, but no Access-Control-Allow-Credentials: true." in result.output
+    assert "Fix: CORS_ALLOW_CREDENTIALS=true" in result.output
+
+
+def test_check_wildcard_with_credentials():
+    variables = {"APP_ENV": "development", "CORS_ORIGINS": "*"}
+    assert cors_command("check", "https://any.example.org", **variables).exit_code == 0
+    result = cors_command("check", "https://any.example.org", "--credentials", **variables)
+    assert result.exit_code == 1
+    assert "< Access-Control-Allow-Origin: *" in result.output
+    assert "Blocked: Access-Control-Allow-Origin is '*', refused with credentials." in result.output
+    assert 'CORS_ORIGINS="https://any.example.org" CORS_ALLOW_CREDENTIALS=true' in result.output
+
+
+def test_check_path_outside_the_covered_prefix():
+    result = cors_command("check", ALLOWED, "--path", "/internal")
+    assert result.exit_code == 1
+    assert f"serve the route under {cors.COVERED_PATH_PREFIX}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("origin", "why"),
+    [
+        ("http://app.example.com", "accepts https origins only"),
+        ("http://localhost:5173", "is a local development origin"),
+        ("https://127.0.0.1:8443", "is a local development origin"),
+        ("null", "'null' is the origin of sandboxed frames"),
+        ("https://a.pr-1.preview.example.com", "matches one label in place of '*'"),
+        ("https://preview.example.com", "matches one label in place of '*'"),
+        ("https://pr-1.preview.example.com:8443", "with that scheme and port"),
+    ],
+)
+def test_check_origin_production_must_refuse_says_why_and_offers_no_fix(origin, why):
+    result = cors_command("check", origin)
+    assert result.exit_code == 1
+    assert "Stays refused: " in result.output
+    assert why in result.output
+    assert "Fix" not in result.output
+
+
+# flask cors check: usage and configuration errors exit with 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["app.example.com"], "has no scheme"),
+        (["https://app.example.com/login"], "no path"),
+        (["https://*.example.com"], "never a wildcard"),
+        ([ALLOWED, "--method", "TRACE"], "'TRACE' is not one of"),
+        ([ALLOWED, "--header", "Cookie"], "--credentials"),
+        ([ALLOWED, "--header", "Sec-Fetch-Mode: cors"], "set by the browser"),
+        ([ALLOWED, "--header", "X Y"], "not a header name"),
+        ([ALLOWED, "--path", "api/health"], "a path starts with /"),
+    ],
+)
+def test_check_usage_errors_exit_2(args, message):
+    result = cors_command("check", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+@pytest.fixture
+def bad_environment(monkeypatch, tmp_path):
+    """A process environment production refuses, and no .env file."""
+    for name in list(os.environ):
+        if name in DEFAULTS or name.startswith("CORS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("CORS_ORIGINS", "http://app.example.com")
+    return monkeypatch
+
+
+@pytest.mark.parametrize("args", [["show"], ["check", ALLOWED]])
+def test_a_configuration_error_is_reported_as_start_up_reports_it(bad_environment, args):
+    flask_command = FlaskGroup(create_app=create_app, load_dotenv=False)
+    result = CliRunner().invoke(flask_command, ["cors", *args])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: CORS_ORIGINS: 'http://app.example.com': APP_ENV=production")
+    assert "Traceback" not in result.output
+
+
+def test_the_flask_command_reports_a_configuration_error_in_one_line(bad_environment):
+    project = Path(__file__).resolve().parents[1]
+    bad_environment.setenv("PYTHONPATH", os.pathsep.join([str(project / "src"), os.environ.get("PYTHONPATH", "")]))
+    command = [sys.executable, "-m", "flask", "--app", "{{ cookiecutter.package_name }}", "cors", "check", ALLOWED]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: CORS_ORIGINS: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+# The browser's rules, as pure functions
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "preflighted"),
+    [
+        ("GET", {}, False),
+        ("HEAD", {}, False),
+        ("POST", {"Content-Type": "text/plain;charset=UTF-8"}, False),
+        ("POST", {"Content-Type": "multipart/form-data; boundary=x"}, False),
+        ("POST", {"Content-Type": "application/json"}, True),
+        ("POST", {"Content-Type": "text/plain; x=(y)"}, True),
+        ("PUT", {}, True),
+        ("DELETE", {}, True),
+        ("GET", {"Accept": "application/json", "Content-Language": "en-GB"}, False),
+        ("GET", {"Accept-Language": "en-GB,en;q=0.9"}, False),
+        ("GET", {"Accept-Language": "en(GB)"}, True),
+        ("GET", {"Range": "bytes=0-99"}, False),
+        ("GET", {"Range": "bytes=-99"}, True),
+        ("GET", {"Accept": "x" * 129}, True),
+        ("GET", {"Authorization": "Bearer t"}, True),
+        ("GET", {"X-Request-Id": "1"}, True),
+    ],
+)
+def test_when_a_browser_sends_a_preflight(method, headers, preflighted):
+    """Fetch: a method other than GET, HEAD, POST, or a header outside the CORS-safelisted ones."""
+    assert BrowserRequest(ALLOWED, method, headers=headers).preflighted is preflighted
+
+
+def test_the_preflight_asks_for_unsafe_headers_lowercase_and_sorted():
+    headers = {"X-Trace": "1", "Accept": "text/html", "Authorization": "Bearer t"}
+    assert BrowserRequest(ALLOWED, headers=headers).unsafe_headers == ["authorization", "x-trace"]
+    assert is_safelisted_header("accept", "text/html")
+
+
+def answer(**headers: str) -> Headers:
+    """A preflight answer allowing ALLOWED, with `headers` (underscores for hyphens in their names)."""
+    return Headers({"Access-Control-Allow-Origin": ALLOWED, **{n.replace("_", "-"): v for n, v in headers.items()}})
+
+
+def test_a_wildcard_in_the_preflight_answer_counts_only_without_credentials():
+    wildcards = answer(Access_Control_Allow_Methods="*", Access_Control_Allow_Headers="*")
+    assert preflight_check(204, wildcards, BrowserRequest(ALLOWED, "PUT", headers={"X-Trace": "1"})) is None
+    wildcards.add("Access-Control-Allow-Credentials", "true")
+    with_credentials = BrowserRequest(ALLOWED, "PUT", headers={"X-Trace": "1"}, credentials=True)
+    assert preflight_check(204, wildcards, with_credentials).reason == "method"
+
+
+def test_authorization_is_never_covered_by_a_wildcard():
+    wildcard = answer(Access_Control_Allow_Headers="*")
+    blocked = preflight_check(204, wildcard, BrowserRequest(ALLOWED, headers={"Authorization": "Bearer t"}))
+    assert (blocked.reason, blocked.header_names) == ("headers", ("Authorization",))
+
+
+def test_a_preflight_answer_must_be_2xx():
+    assert preflight_check(404, answer(), BrowserRequest(ALLOWED, "PUT")).reason == "status"

@@ -1,0 +1,327 @@
+"""The CORS policy over HTTP: the headers a browser sends in, the headers it decides on out.
+
+An allowed origin gets `Access-Control-Allow-Origin` with exactly its own value; a refused one gets
+no `Access-Control-*` header at all, on simple requests and on preflights alike.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Blueprint, abort, jsonify, request
+
+import conftest
+from {{ cookiecutter.package_name }} import cors
+from {{ cookiecutter.package_name }}.settings import Settings
+
+PRODUCTION_LIKE = ["staging", "production"]
+ALLOWED = conftest.ALLOWED_ORIGINS[0]
+ATTACKER = "https://attacker.invalid"
+LOCAL_FRONT_END = "http://localhost:3000"
+
+
+def preflight(client, origin, *, path="/api/echo", method="POST", headers="content-type", extra=None):
+    """The OPTIONS request a browser sends before a request it may not send without asking."""
+    browser_headers = {
+        "Origin": origin,
+        "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": headers,
+        **(extra or {}),
+    }
+    return client.options(path, headers=browser_headers)
+
+
+def simple_and_preflight(client, origin):
+    return client.get("/api/health", headers={"Origin": origin}), preflight(client, origin)
+
+
+def cors_headers(response) -> dict[str, str]:
+    return {name: value for name, value in response.headers if name.lower().startswith("access-control-")}
+
+
+def vary(response) -> list[str]:
+    return [item.strip().lower() for item in response.headers.get("Vary", "").split(",") if item.strip()]
+
+
+def assert_allowed(client, origin):
+    for response in simple_and_preflight(client, origin):
+        assert response.headers.get("Access-Control-Allow-Origin") == origin
+        assert "origin" in vary(response)
+
+
+def assert_refused(client, origin):
+    for response in simple_and_preflight(client, origin):
+        assert cors_headers(response) == {}
+        assert "origin" in vary(response)
+
+
+def comma_set(value: str) -> set[str]:
+    return {item.strip().lower() for item in value.split(",")}
+
+
+@pytest.fixture
+def development_client(make_app):
+    return make_app(APP_ENV="development").test_client()
+
+
+@pytest.fixture(params=PRODUCTION_LIKE)
+def production_client(request, make_app):
+    return make_app(APP_ENV=request.param, CORS_ORIGINS=conftest.PRODUCTION_CORS_ORIGINS).test_client()
+
+
+LOCAL_FRONT_ENDS = [
+    "http://localhost:3000",
+    "http://localhost:5173",
+    "http://localhost:4200",
+    "http://localhost:8080",
+    "http://127.0.0.1:5173",
+    "http://[::1]:3000",
+    "https://localhost:8443",
+    "https://127.0.0.1:8443",
+    "http://localhost",
+]
+
+
+@pytest.mark.parametrize("origin", LOCAL_FRONT_ENDS)
+def test_development_allows_every_local_front_end(development_client, origin):
+    assert_allowed(development_client, origin)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://app.example.com",
+        "http://localhost.evil.com",
+        "http://localhost:3000.evil.com",
+        "http://127.0.0.1.nip.io:3000",
+        "http://evillocalhost:3000",
+        "http://192.168.1.20:3000",
+        "null",
+    ],
+)
+def test_development_refuses_origins_that_are_not_local(development_client, origin):
+    assert_refused(development_client, origin)
+
+
+@pytest.mark.parametrize("origin", conftest.ALLOWED_ORIGINS)
+def test_production_allows_listed_origins_and_one_label_under_a_wildcard(production_client, origin):
+    assert_allowed(production_client, origin)
+
+
+@pytest.mark.parametrize("origin", conftest.LOOK_ALIKE_ORIGINS)
+def test_production_refuses_look_alikes_of_listed_origins(production_client, origin):
+    assert_refused(production_client, origin)
+
+
+@pytest.mark.parametrize("origin", LOCAL_FRONT_ENDS)
+def test_production_refuses_local_front_ends(production_client, origin):
+    assert_refused(production_client, origin)
+
+
+def test_production_refuses_an_allowed_origin_followed_by_a_newline(production_client):
+    """A pattern ending in `$` would accept it: `$` also matches before a final newline.
+
+    The test client refuses such a header value, so it goes straight into the WSGI environ.
+    """
+    response = production_client.get("/api/health", environ_overrides={"HTTP_ORIGIN": f"{ALLOWED}\n"})
+    assert cors_headers(response) == {}
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("http://localhost:3000", True),
+        ("http://front.test:8080", True),
+        ("https://localhost:3000", False),
+        ("http://localhost:3001", False),
+        ("http://front.test", False),
+        ("http://localhost:5173", False),
+    ],
+)
+def test_testing_allows_the_listed_http_origins_only(make_app, origin, allowed):
+    client = make_app(APP_ENV="testing", CORS_ORIGINS="http://localhost:3000, http://front.test:8080").test_client()
+    (assert_allowed if allowed else assert_refused)(client, origin)
+
+
+def test_an_allowed_preflight_is_answered_at_once_with_the_policy(production_client):
+    response = preflight(production_client, ALLOWED, headers="authorization,content-type,x-debug")
+    assert response.status_code == 204
+    assert response.get_data() == b""
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+    allowed_methods = comma_set(response.headers["Access-Control-Allow-Methods"])
+    assert allowed_methods == {"get", "head", "post", "put", "patch", "delete"}
+    assert comma_set(response.headers["Access-Control-Allow-Headers"]) == {"authorization", "content-type"}
+    assert response.headers["Access-Control-Max-Age"] == "600"
+    assert vary(response) == ["origin"]
+
+
+def test_a_refused_preflight_gets_no_permission(production_client):
+    response = preflight(production_client, ATTACKER, headers="authorization,content-type")
+    assert cors_headers(response) == {}
+    assert vary(response) == ["origin"]
+
+
+@pytest.mark.parametrize(("method", "allowed"), [("POST", True), ("GET", True), ("DELETE", False), ("PURGE", False)])
+def test_a_preflight_for_an_unlisted_method_gets_no_allowed_methods(make_app, method, allowed):
+    client = make_app(APP_ENV="development", CORS_ALLOW_METHODS="GET, POST").test_client()
+    response = preflight(client, LOCAL_FRONT_END, method=method)
+    assert response.headers["Access-Control-Allow-Origin"] == LOCAL_FRONT_END
+    assert response.headers.get("Access-Control-Allow-Methods") == ("GET, POST" if allowed else None)
+
+
+@pytest.mark.parametrize("max_age", ["0", "7200"])
+def test_preflight_max_age_is_sent_as_configured(make_app, max_age):
+    """Without the header, browsers cache a preflight for about 5 s: 0 must be sent to mean 0."""
+    client = make_app(APP_ENV="development", CORS_MAX_AGE=max_age).test_client()
+    assert preflight(client, LOCAL_FRONT_END).headers["Access-Control-Max-Age"] == max_age
+
+
+@pytest.mark.parametrize(("setting", "header"), [("true", "true"), ("false", None)])
+def test_credentials_are_announced_only_when_on_and_only_to_allowed_origins(make_app, setting, header):
+    app = make_app(APP_ENV="production", CORS_ORIGINS=conftest.PRODUCTION_CORS_ORIGINS, CORS_ALLOW_CREDENTIALS=setting)
+    client = app.test_client()
+    for response in simple_and_preflight(client, ALLOWED):
+        assert response.headers.get("Access-Control-Allow-Credentials") == header
+    assert_refused(client, ATTACKER)
+
+
+@pytest.mark.parametrize("origin", LOCAL_FRONT_ENDS)
+def test_with_credentials_the_origin_is_named_never_a_wildcard(make_app, origin):
+    """Browsers refuse `Access-Control-Allow-Origin: *` on a request that carries credentials."""
+    client = make_app(APP_ENV="development", CORS_ALLOW_CREDENTIALS="true").test_client()
+    for response in simple_and_preflight(client, origin):
+        assert response.headers["Access-Control-Allow-Origin"] == origin
+        assert response.headers["Access-Control-Allow-Credentials"] == "true"
+
+
+@pytest.mark.parametrize("origin", [LOCAL_FRONT_END, ATTACKER, "null"])
+def test_development_star_sends_a_wildcard_without_credentials(make_app, origin):
+    client = make_app(APP_ENV="development", CORS_ORIGINS="*", CORS_ALLOW_CREDENTIALS="false").test_client()
+    for response in simple_and_preflight(client, origin):
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+@pytest.mark.parametrize("origin", [ALLOWED, ATTACKER, None], ids=["allowed", "refused", "no-origin"])
+@pytest.mark.parametrize("path", ["/api/health", "/api/missing"])
+def test_every_api_response_varies_by_origin(production_client, origin, path):
+    """Otherwise a shared cache could hand one origin's response, or a refusal, to another."""
+    headers = {"Origin": origin} if origin else {}
+    assert vary(production_client.get(path, headers=headers)) == ["origin"]
+
+
+@pytest.mark.parametrize(
+    ("route_vary", "merged"),
+    [("Accept-Encoding", "Accept-Encoding, Origin"), ("Origin", "Origin"), ("Accept, origin", "Accept, origin")],
+)
+def test_vary_origin_joins_a_route_s_own_vary_once(make_app, route_vary, merged):
+    app = make_app(APP_ENV="development")
+    app.add_url_rule("/api/negotiated", "negotiated", lambda: (jsonify(status="ok"), {"Vary": route_vary}))
+    response = app.test_client().get("/api/negotiated", headers={"Origin": LOCAL_FRONT_END})
+    assert response.headers.getlist("Vary") == [merged]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "request_options"),
+    [
+        ("GET", "/api/health", {}),
+        ("POST", "/api/echo", {"json": {"status": "ok"}}),
+        ("OPTIONS", "/api/echo", {"headers": {"Access-Control-Request-Method": "POST"}}),
+    ],
+)
+def test_a_request_without_origin_gets_no_cors_headers(production_client, method, path, request_options):
+    """curl, servers and crawlers send no Origin: CORS is not theirs, and the allowlist stays private."""
+    response = production_client.open(path, method=method, **request_options)
+    assert cors_headers(response) == {}
+    assert vary(response) == ["origin"]
+
+
+PRIVATE_NETWORK_REQUEST = {"Access-Control-Request-Private-Network": "true"}
+
+
+@pytest.mark.parametrize(
+    ("variables", "header"),
+    [({}, None), ({"CORS_ALLOW_PRIVATE_NETWORK": "false"}, None), ({"CORS_ALLOW_PRIVATE_NETWORK": "true"}, "true")],
+    ids=["unset", "false", "true"],
+)
+def test_private_network_access_is_granted_only_when_configured(make_app, variables, header):
+    client = make_app(APP_ENV="development", **variables).test_client()
+    response = preflight(client, LOCAL_FRONT_END, extra=PRIVATE_NETWORK_REQUEST)
+    assert response.headers["Access-Control-Allow-Origin"] == LOCAL_FRONT_END
+    assert response.headers.get("Access-Control-Allow-Private-Network") == header
+    assert cors_headers(preflight(client, ATTACKER, extra=PRIVATE_NETWORK_REQUEST)) == {}
+
+
+def require_authorization():
+    if "Authorization" not in request.headers:
+        abort(401)
+
+
+def app_with_login(make_app, where: str):
+    """An app whose /api/private/profile needs an Authorization header, checked `where`: "app" or "blueprint"."""
+    app = make_app(APP_ENV="production", CORS_ORIGINS=conftest.PRODUCTION_CORS_ORIGINS)
+    private = Blueprint("private", __name__, url_prefix="/api/private")
+
+    @private.get("/profile")
+    def profile():
+        return jsonify(name="Ada")
+
+    (app if where == "app" else private).before_request(require_authorization)
+    app.register_blueprint(private)
+    return app
+
+
+@pytest.mark.parametrize("where", ["app", "blueprint"])
+def test_preflights_never_reach_authentication(make_app, where):
+    """Browsers send preflights without cookies or Authorization: a login check must never see one."""
+    client = app_with_login(make_app, where).test_client()
+    response = preflight(client, ALLOWED, path="/api/private/profile", method="GET", headers="authorization")
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+    assert response.headers["Access-Control-Allow-Headers"].lower() == "authorization"
+
+
+@pytest.mark.parametrize("where", ["app", "blueprint"])
+def test_an_authentication_failure_is_readable_by_an_allowed_front_end(make_app, where):
+    client = app_with_login(make_app, where).test_client()
+    refused = client.get("/api/private/profile", headers={"Origin": ALLOWED})
+    assert refused.status_code == 401
+    assert refused.headers["Access-Control-Allow-Origin"] == ALLOWED
+    signed_in = client.get("/api/private/profile", headers={"Origin": ALLOWED, "Authorization": "Bearer token"})
+    assert signed_in.json == {"name": "Ada"}
+
+
+@pytest.mark.parametrize("path", ["/outside", "/apiary", "/api-internal/status"])
+def test_paths_outside_api_get_no_cors_headers(make_app, path):
+    """`/apiary` and `/api-internal` start like `/api`: a prefix regex such as r"/api*" would cover them."""
+    app = make_app(APP_ENV="development")
+    app.add_url_rule(path, "outside", lambda: "outside")
+    client = app.test_client()
+    simple = client.get(path, headers={"Origin": LOCAL_FRONT_END})
+    for response in (simple, preflight(client, LOCAL_FRONT_END, path=path)):
+        assert cors_headers(response) == {}
+        assert "origin" not in vary(response)
+
+
+def fail():
+    raise RuntimeError("a bug in a route")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("POST", "/api/echo", 400), ("GET", "/api/missing", 404), ("GET", "/api/echo", 405), ("GET", "/api/fail", 500)],
+)
+def test_errors_are_readable_by_an_allowed_front_end(production_client, method, path, status):
+    """A front end can show the JSON error only if the browser lets it read the response."""
+    production_client.application.add_url_rule("/api/fail", "fail", fail)
+    response = production_client.open(path, method=method, headers={"Origin": ALLOWED})
+    assert response.status_code == status
+    assert response.json["error"]["status"] == status
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+    assert vary(response) == ["origin"]
+
+
+def test_a_second_cors_policy_on_the_same_app_is_refused(make_app):
+    """Flask-CORS would merge the two, and a permissive second policy would reopen the first."""
+    app = make_app(APP_ENV="production", CORS_ORIGINS=conftest.PRODUCTION_CORS_ORIGINS)
+    with pytest.raises(RuntimeError, match="already configured"):
+        cors.init_app(app, Settings.from_environ({"APP_ENV": "development", "CORS_ALLOW_CREDENTIALS": "true"}))

@@ -1,0 +1,153 @@
+"""Behind caches and proxies: `Vary: Origin` keeps a shared cache from handing one origin's response
+to another, and TRUSTED_PROXY_HOPS decides whose X-Forwarded-* headers are believed.
+"""
+
+from __future__ import annotations
+
+import runpy
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask, request
+from gunicorn.config import Config
+from werkzeug.datastructures import Headers
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.test import TestResponse
+
+ALLOWED = "https://app.example.com"
+OTHER_ALLOWED = "https://admin.example.com"
+REFUSED = "https://evil.example.net"
+CLIENT = "203.0.113.7"
+
+
+@pytest.fixture
+def app_behind(make_app) -> Callable[[int], Flask]:
+    """app_behind(hops): an app behind that many trusted proxies, with a route showing what it believes."""
+
+    def make(hops: int) -> Flask:
+        app = make_app(APP_ENV="testing", CORS_ORIGINS=f"{ALLOWED} {OTHER_ALLOWED}", TRUSTED_PROXY_HOPS=str(hops))
+        app.add_url_rule("/api/client", "client", lambda: {"address": request.remote_addr, "scheme": request.scheme})
+        return app
+
+    return make
+
+
+def origin_header(origin: str | None) -> dict[str, str]:
+    return {"Origin": origin} if origin else {}
+
+
+def varied_headers(response: TestResponse) -> list[str]:
+    """The request headers that the response's Vary names, lowercase."""
+    return [name.strip().lower() for name in response.headers.get("Vary", "").split(",") if name.strip()]
+
+
+class SharedCache:
+    """A shared cache as RFC 9111 section 4.1 has it: a stored response is reused for a later request to
+    the same URL only when every request header its `Vary` names has the same value in both requests.
+    """
+
+    def __init__(self, app: Flask):
+        self.client = app.test_client()
+        self.stored: dict[str, tuple[Headers, TestResponse]] = {}
+
+    def get(self, path: str, headers: dict[str, str]) -> TestResponse:
+        if path in self.stored:
+            stored_headers, response = self.stored[path]
+            if all(stored_headers.get(name) == Headers(headers).get(name) for name in varied_headers(response)):
+                return response
+        response = self.client.get(path, headers=headers)
+        self.stored[path] = (Headers(headers), response)
+        return response
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("GET", "/api/health", {}),
+        ("POST", "/api/echo", {"Content-Type": "application/json"}),
+        ("OPTIONS", "/api/echo", {"Access-Control-Request-Method": "POST"}),
+        ("GET", "/api/missing", {}),
+    ],
+    ids=["get", "post", "preflight", "not-found"],
+)
+def test_responses_that_differ_by_origin_all_carry_vary_origin(app_behind, method, path, headers):
+    client = app_behind(0).test_client()
+    body = "{}" if method == "POST" else None
+    responses = {
+        origin: client.open(path, method=method, headers={**headers, **origin_header(origin)}, data=body)
+        for origin in (None, ALLOWED, OTHER_ALLOWED, REFUSED)
+    }
+    allowed_origins = {origin: r.headers.get("Access-Control-Allow-Origin") for origin, r in responses.items()}
+    assert allowed_origins == {None: None, ALLOWED: ALLOWED, OTHER_ALLOWED: OTHER_ALLOWED, REFUSED: None}
+    # Without an Origin too: a cache may store that response first and must not serve it to a browser.
+    assert all("origin" in varied_headers(response) for response in responses.values())
+
+
+def test_responses_outside_the_api_do_not_depend_on_origin(app_behind):
+    response = app_behind(0).test_client().get("/", headers=origin_header(ALLOWED))
+    assert response.status_code == 404
+    assert not [name for name, _ in response.headers if name.startswith("Access-Control-")]
+    assert "origin" not in varied_headers(response)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [(None, ALLOWED), (ALLOWED, None), (ALLOWED, OTHER_ALLOWED), (ALLOWED, REFUSED), (REFUSED, ALLOWED)],
+    ids=["crawler-then-browser", "browser-then-crawler", "two-front-ends", "allowed-refused", "refused-allowed"],
+)
+def test_a_shared_cache_gives_each_origin_its_own_answer(app_behind, first, second):
+    app = app_behind(0)
+    cache = SharedCache(app)
+    cache.get("/api/health", origin_header(first))
+    cached = cache.get("/api/health", origin_header(second))
+    direct = app.test_client().get("/api/health", headers=origin_header(second))
+    assert cached.headers.get("Access-Control-Allow-Origin") == direct.headers.get("Access-Control-Allow-Origin")
+
+
+def test_the_cache_model_would_mix_origins_without_vary(app_behind):
+    cache = SharedCache(app_behind(0))
+    cache.get("/api/health", {}).headers.remove("Vary")
+    assert "Access-Control-Allow-Origin" not in cache.get("/api/health", origin_header(ALLOWED)).headers
+
+
+# Each proxy appends the address and scheme it received a request from; a client can send any value first.
+FORWARDED = {"X-Forwarded-For": f"198.51.100.1, {CLIENT}", "X-Forwarded-Proto": "http, https"}
+
+
+@pytest.mark.parametrize(
+    ("hops", "address", "scheme"),
+    [
+        # No proxy trusted: the headers could come from anyone and are ignored.
+        (0, "127.0.0.1", "http"),
+        # One proxy: its values are the last ones; the ones before could be the client's own.
+        (1, CLIENT, "https"),
+        # Two proxies: the values before those of the nearest one were appended by the outer one.
+        (2, "198.51.100.1", "http"),
+    ],
+)
+def test_trusted_proxy_hops_decides_which_forwarded_values_are_believed(app_behind, hops, address, scheme):
+    response = app_behind(hops).test_client().get("/api/client", headers=FORWARDED)
+    assert response.json == {"address": address, "scheme": scheme}
+
+
+def test_proxy_fix_is_the_outermost_layer(app_behind):
+    """Wrapped last, it runs first: every other layer, the preflight answers included, sees its result."""
+    assert not isinstance(app_behind(0).wsgi_app, ProxyFix)
+    app = app_behind(1)
+    assert isinstance(app.wsgi_app, ProxyFix)
+    preflight = {"Origin": ALLOWED, "Access-Control-Request-Method": "POST", **FORWARDED}
+    response = app.test_client().options("/api/echo", headers=preflight)
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+
+
+@pytest.mark.parametrize(("hops", "trusted"), [("0", []), ("2", ["*"])])
+def test_gunicorn_trusts_forwarded_headers_only_behind_proxies(clean_environ, hops, trusted):
+    clean_environ.setenv("APP_ENV", "testing")
+    clean_environ.setenv("CORS_ORIGINS", ALLOWED)
+    clean_environ.setenv("TRUSTED_PROXY_HOPS", hops)
+    conf = runpy.run_path(str(Path(__file__).resolve().parents[1] / "gunicorn.conf.py"))
+    config = Config()
+    config.set("forwarded_allow_ips", conf["forwarded_allow_ips"])
+    assert config.forwarded_allow_ips == trusted

@@ -1,0 +1,235 @@
+"""settings.py: the environment contract, one variable at a time, and .env.example kept in step with it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from dotenv import dotenv_values
+
+from {{ cookiecutter.package_name }}.settings import (
+    DEFAULTS,
+    ENVIRONMENTS,
+    SOURCE_DEFAULT,
+    SOURCE_DOTENV,
+    SOURCE_ENVIRONMENT,
+    Settings,
+    SettingsError,
+    load_settings,
+)
+
+ENV_EXAMPLE = Path(__file__).resolve().parents[1] / ".env.example"
+PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com"}
+
+
+def refusal(environ: dict[str, str], dotenv: dict[str, str] | None = None) -> str:
+    """The message of the SettingsError that `environ` (and `dotenv`) must raise."""
+    with pytest.raises(SettingsError) as error:
+        Settings.from_environ(environ, dotenv)
+    return error.value.message
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_app_env_selects_one_of_four_environments(environment):
+    assert Settings.from_environ({**PRODUCTION, "APP_ENV": environment}).environment == environment
+
+
+def test_unset_app_env_means_production():
+    assert Settings.from_environ({"CORS_ORIGINS": "https://app.example.com"}).environment == "production"
+
+
+def test_unset_app_env_fails_closed_until_an_allowlist_is_given():
+    message = refusal({})
+    assert message.startswith("CORS_ORIGINS: ")
+    assert "APP_ENV=production" in message
+
+
+@pytest.mark.parametrize("value", ["prod", "Production", "dev", "test", ""])
+def test_an_unknown_app_env_is_refused_with_the_valid_values(value):
+    """A near miss such as "prod" must not quietly pick a policy."""
+    message = refusal({**PRODUCTION, "APP_ENV": value})
+    assert f"APP_ENV={value!r}" in message
+    assert all(environment in message for environment in ENVIRONMENTS)
+
+
+@pytest.mark.parametrize("environment", ["testing", "staging", "production"])
+@pytest.mark.parametrize("origins", [None, "", " , "])
+def test_cors_origins_is_required_outside_development_and_has_no_default(environment, origins):
+    environ = {"APP_ENV": environment} if origins is None else {"APP_ENV": environment, "CORS_ORIGINS": origins}
+    message = refusal(environ)
+    assert message.startswith("CORS_ORIGINS: ")
+    assert f"APP_ENV={environment}" in message
+
+
+def test_development_without_cors_origins_allows_any_local_port():
+    assert Settings.from_environ({"APP_ENV": "development"}).allowlist.any_local
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        *((spelling, True) for spelling in ["true", "True", "TRUE", "1", "yes", "on", " true "]),
+        *((spelling, False) for spelling in ["false", "False", "0", "no", "off"]),
+    ],
+)
+def test_credentials_accept_the_usual_spellings(value, parsed):
+    assert Settings.from_environ({**PRODUCTION, "CORS_ALLOW_CREDENTIALS": value}).allow_credentials is parsed
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "", "y", "truee", "enabled"])
+def test_credentials_refuse_anything_else(value):
+    message = refusal({**PRODUCTION, "CORS_ALLOW_CREDENTIALS": value})
+    assert f"CORS_ALLOW_CREDENTIALS={value!r}" in message
+
+
+def test_every_origin_together_with_credentials_is_refused():
+    """Browsers reject `Access-Control-Allow-Origin: *` on a request with credentials."""
+    message = refusal({"APP_ENV": "development", "CORS_ORIGINS": "*", "CORS_ALLOW_CREDENTIALS": "true"})
+    assert "CORS_ORIGINS" in message
+    assert "CORS_ALLOW_CREDENTIALS" in message
+
+
+def test_every_origin_without_credentials_is_accepted_in_development():
+    settings = Settings.from_environ({"APP_ENV": "development", "CORS_ORIGINS": "*", "CORS_ALLOW_CREDENTIALS": "false"})
+    assert settings.allowlist.any_origin
+
+
+def test_defaults_are_the_documented_ones():
+    settings = Settings.from_environ(PRODUCTION)
+    assert settings.allow_methods == ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+    assert settings.allow_headers == ("Content-Type", "Authorization")
+    assert settings.expose_headers == ()
+    assert settings.max_age == 600
+    assert settings.allow_private_network is False
+    assert (settings.port, settings.web_concurrency, settings.timeout) == (8000, 2, 30)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "attribute", "parsed"),
+    [
+        ("CORS_ALLOW_METHODS", "get post,DELETE", "allow_methods", ("GET", "POST", "DELETE")),
+        ("CORS_ALLOW_HEADERS", "X-Requested-With, content-type", "allow_headers", ("X-Requested-With", "content-type")),
+        ("CORS_EXPOSE_HEADERS", "X-Total-Count,ETag", "expose_headers", ("X-Total-Count", "ETag")),
+        ("CORS_MAX_AGE", "0", "max_age", 0),
+        ("CORS_MAX_AGE", " 86400 ", "max_age", 86400),
+        ("CORS_ALLOW_PRIVATE_NETWORK", "true", "allow_private_network", True),
+        ("PORT", "65535", "port", 65535),
+        ("WEB_CONCURRENCY", "64", "web_concurrency", 64),
+        ("GUNICORN_TIMEOUT", "3600", "timeout", 3600),
+    ],
+)
+def test_values_are_parsed_up_to_their_limits(name, value, attribute, parsed):
+    assert getattr(Settings.from_environ({**PRODUCTION, name: value}), attribute) == parsed
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "quoted"),
+    [
+        ("APP_ENV", "prod", "prod"),
+        ("CORS_ORIGINS", "*", "*"),
+        ("CORS_ORIGINS", "http://app.example.com", "http://app.example.com"),
+        ("CORS_ALLOW_CREDENTIALS", "maybe", "maybe"),
+        ("CORS_ALLOW_METHODS", "*", "*"),
+        ("CORS_ALLOW_METHODS", "get, trace", "TRACE"),
+        ("CORS_ALLOW_METHODS", "CONNECT", "CONNECT"),
+        ("CORS_ALLOW_HEADERS", "*", "*"),
+        ("CORS_ALLOW_HEADERS", "Content-Type, *", "*"),
+        ("CORS_ALLOW_HEADERS", "X_Debug", "X_Debug"),
+        ("CORS_ALLOW_HEADERS", "Content-Type:", "Content-Type:"),
+        ("CORS_EXPOSE_HEADERS", "*", "*"),
+        ("CORS_MAX_AGE", "-1", "-1"),
+        ("CORS_MAX_AGE", "86401", "86401"),
+        ("CORS_MAX_AGE", "ten", "ten"),
+        ("CORS_MAX_AGE", "1.5", "1.5"),
+        ("CORS_MAX_AGE", "", ""),
+        ("CORS_MAX_AGE", "\u0663", "\u0663"),
+        ("CORS_ALLOW_PRIVATE_NETWORK", "sometimes", "sometimes"),
+        ("PORT", "0", "0"),
+        ("PORT", "65536", "65536"),
+        ("PORT", "http", "http"),
+        ("WEB_CONCURRENCY", "0", "0"),
+        ("WEB_CONCURRENCY", "65", "65"),
+        ("GUNICORN_TIMEOUT", "0", "0"),
+        ("GUNICORN_TIMEOUT", "30s", "30s"),
+    ],
+)
+def test_every_refusal_names_its_variable_and_quotes_the_value(name, value, quoted):
+    message = refusal({**PRODUCTION, name: value})
+    assert message.startswith(name)
+    assert repr(quoted) in message
+
+
+@pytest.mark.parametrize(
+    ("misspelt", "meant"),
+    [
+        ("CORS_ORIGIN", "CORS_ORIGINS"),
+        ("CORS_ALLOW_ORIGINS", "CORS_ORIGINS"),
+        ("CORS_ALLOW_CREDENTIAL", "CORS_ALLOW_CREDENTIALS"),
+        ("CORS_SUPPORTS_CREDENTIALS", "CORS_ALLOW_CREDENTIALS"),
+        ("CORS_MAXAGE", "CORS_MAX_AGE"),
+        ("CORS_EXPOSE_HEADER", "CORS_EXPOSE_HEADERS"),
+    ],
+)
+@pytest.mark.parametrize("in_dotenv", [False, True], ids=["environment", "dotenv"])
+def test_a_misspelt_cors_variable_is_refused_with_a_suggestion(misspelt, meant, in_dotenv):
+    """Ignored, it would leave the policy silently unchanged."""
+    misspelling = {misspelt: "https://app.example.com"}
+    message = refusal(PRODUCTION, misspelling) if in_dotenv else refusal({**PRODUCTION, **misspelling})
+    assert message == f"{misspelt} is not a setting of this API: did you mean {meant}?"
+
+
+def test_an_unknown_cors_variable_without_a_close_name_lists_the_settings():
+    message = refusal({**PRODUCTION, "CORS_SEND_WILDCARD": "true"})
+    assert message.startswith("CORS_SEND_WILDCARD is not a setting of this API")
+    assert all(name in message for name in DEFAULTS if name.startswith("CORS_"))
+
+
+def test_variables_of_other_programs_change_nothing():
+    """FLASK_CORS_* included: Flask-CORS reads it through app.config, which this project never gives it."""
+    others = {"DATABASE_URL": "postgres://db", "FLASK_CORS_ORIGINS": "*", "FLASK_CORS_SUPPORTS_CREDENTIALS": "true"}
+    assert Settings.from_environ({**PRODUCTION, **others}) == Settings.from_environ(PRODUCTION)
+
+
+def test_the_environment_wins_over_dotenv_which_wins_over_the_default():
+    settings = Settings.from_environ(
+        {"APP_ENV": "testing", "CORS_ORIGINS": "http://localhost:3000"},
+        {"APP_ENV": "development", "CORS_MAX_AGE": "60", "PORT": None},
+    )
+    assert settings.environment == "testing"
+    assert settings.max_age == 60
+    assert settings.port == 8000
+    assert settings.sources["APP_ENV"] == SOURCE_ENVIRONMENT
+    assert settings.sources["CORS_MAX_AGE"] == SOURCE_DOTENV
+    assert settings.sources["PORT"] == SOURCE_DEFAULT
+
+
+def test_load_settings_reads_the_process_environment_and_a_dotenv_file(clean_environ, tmp_path):
+    dotenv = tmp_path / "local.env"
+    dotenv.write_text("APP_ENV=development\nCORS_MAX_AGE=60\n")
+    clean_environ.setenv("CORS_MAX_AGE", "120")
+    settings = load_settings(str(dotenv))
+    assert (settings.environment, settings.max_age) == ("development", 120)
+    assert settings.sources["APP_ENV"] == SOURCE_DOTENV
+
+
+def test_load_settings_without_a_dotenv_file_reads_the_environment_only(clean_environ, tmp_path):
+    (tmp_path / ".env").write_text("APP_ENV=development\n")
+    clean_environ.setenv("CORS_ORIGINS", "https://app.example.com")
+    assert load_settings(dotenv_path=None).environment == "production"
+
+
+def documented_names() -> set[str]:
+    """Every NAME in a `NAME=value` line of .env.example, commented out or not."""
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", ENV_EXAMPLE.read_text(), flags=re.MULTILINE))
+
+
+def test_env_example_documents_every_variable_and_nothing_else():
+    assert documented_names() == set(DEFAULTS)
+
+
+def test_env_example_as_a_dotenv_starts_in_development():
+    """The project's .env is written from .env.example: it must start the app as it is."""
+    settings = Settings.from_environ({}, dotenv_values(ENV_EXAMPLE))
+    assert settings.environment == "development"
+    assert settings.allowlist.any_local

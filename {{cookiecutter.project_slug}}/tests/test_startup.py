@@ -1,0 +1,177 @@
+"""Start-up as it happens for real: create_app(), the WSGI module, `flask run` and gunicorn.conf.py.
+
+A bad configuration stops each of them with one line that names the variable: never a traceback,
+never an app serving a policy nobody meant. These tests read the process environment, emptied of
+this API's variables, from a working directory without a .env file (the clean_environ fixture).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import flask.cli
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from {{ cookiecutter.package_name }} import create_app
+from {{ cookiecutter.package_name }}.settings import SettingsError
+
+PACKAGE = "{{ cookiecutter.package_name }}"
+GUNICORN_CONF = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
+PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com"}
+
+BAD_ENVIRONMENTS = [
+    pytest.param({}, "CORS_ORIGINS", id="nothing-set"),
+    pytest.param({"APP_ENV": "prod"}, "APP_ENV", id="unknown-environment"),
+    pytest.param({**PRODUCTION, "CORS_ORIGINS": "*"}, "CORS_ORIGINS", id="star-in-production"),
+    pytest.param({**PRODUCTION, "CORS_ORIGINS": "http://app.example.com"}, "CORS_ORIGINS", id="http-in-production"),
+    pytest.param(
+        {"APP_ENV": "development", "CORS_ORIGINS": "*", "CORS_ALLOW_CREDENTIALS": "true"},
+        "CORS_ALLOW_CREDENTIALS",
+        id="star-with-credentials",
+    ),
+    pytest.param({**PRODUCTION, "CORS_ORIGIN": "https://app.example.com"}, "CORS_ORIGIN", id="misspelt-variable"),
+    pytest.param({**PRODUCTION, "WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY", id="no-workers"),
+]
+
+
+@pytest.fixture
+def set_environ(clean_environ):
+    """Set variables of the process environment for one test: set_environ(APP_ENV="testing")."""
+
+    def set_variables(**variables: str) -> None:
+        for name, value in variables.items():
+            clean_environ.setenv(name, value)
+
+    return set_variables
+
+
+@pytest.mark.parametrize(("variables", "named"), BAD_ENVIRONMENTS)
+def test_create_app_refuses_a_bad_environment(set_environ, variables, named):
+    set_environ(**variables)
+    with pytest.raises(SettingsError) as refusal:
+        create_app()
+    assert named in refusal.value.message
+
+
+def test_create_app_reads_a_local_dotenv_and_the_environment_wins(set_environ, tmp_path):
+    (tmp_path / ".env").write_text("APP_ENV=development\n")
+    assert create_app().extensions["settings"].environment == "development"
+    set_environ(APP_ENV="production")
+    with pytest.raises(SettingsError, match="APP_ENV=production"):
+        create_app()
+
+
+@pytest.fixture
+def import_wsgi(monkeypatch):
+    """Import the WSGI module afresh, as a gunicorn worker does, and forget it after the test."""
+    module_name = f"{PACKAGE}.wsgi"
+    monkeypatch.delitem(sys.modules, module_name, raising=False)
+    yield lambda: importlib.import_module(module_name)
+    sys.modules.pop(module_name, None)
+
+
+@pytest.mark.parametrize(("variables", "named"), BAD_ENVIRONMENTS)
+def test_the_wsgi_module_refuses_a_bad_environment(set_environ, import_wsgi, variables, named):
+    set_environ(**variables)
+    with pytest.raises(SettingsError) as refusal:
+        import_wsgi()
+    assert named in refusal.value.message
+
+
+def test_the_wsgi_module_ignores_a_dotenv_file(clean_environ, import_wsgi, tmp_path):
+    """A .env file left on a server must not turn production into development."""
+    (tmp_path / ".env").write_text("APP_ENV=development\n")
+    with pytest.raises(SettingsError, match="APP_ENV=production"):
+        import_wsgi()
+
+
+def test_the_wsgi_module_serves_the_configured_app(set_environ, import_wsgi):
+    set_environ(**PRODUCTION)
+    app = import_wsgi().app
+    assert isinstance(app, Flask)
+    assert app.extensions["settings"].environment == "production"
+
+
+@pytest.fixture
+def started_servers(clean_environ) -> list[Flask]:
+    """Make `flask run` record the app it would serve instead of starting a server.
+
+    FLASK_* variables of the shell are removed, and flask's own .env loading is turned off: it
+    would write into os.environ for the rest of the session.
+    """
+    for name in list(os.environ):
+        if name.startswith("FLASK_"):
+            clean_environ.delenv(name)
+    clean_environ.setenv("FLASK_SKIP_DOTENV", "1")
+    started: list[Flask] = []
+    clean_environ.setattr(flask.cli, "run_simple", lambda host, port, app, **options: started.append(app))
+    return started
+
+
+def flask_run():
+    return CliRunner().invoke(flask.cli.cli, ["--app", PACKAGE, "run"])
+
+
+@pytest.mark.parametrize(("variables", "named"), BAD_ENVIRONMENTS)
+def test_flask_run_reports_a_bad_environment_as_one_error_line(started_servers, set_environ, variables, named):
+    set_environ(**variables)
+    result = flask_run()
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: ")
+    assert named in result.output
+    assert "Traceback" not in result.output
+    assert started_servers == []
+
+
+def test_flask_run_serves_the_configured_app(started_servers, set_environ):
+    set_environ(APP_ENV="development")
+    result = flask_run()
+    assert result.exit_code == 0, result.output
+    [app] = started_servers
+    assert app.extensions["settings"].environment == "development"
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [({}, "CORS_ORIGINS"), ({**PRODUCTION, "PORT": "http"}, "PORT")],
+    ids=["nothing-set", "bad-port"],
+)
+def test_gunicorn_conf_stops_gunicorn_with_status_2_and_the_error(set_environ, variables, named):
+    """Run in a process of its own, as gunicorn's master loads it, to see the real exit status."""
+    set_environ(**variables)
+    source_root = Path(importlib.import_module(PACKAGE).__file__).parents[1]
+    python_path = os.pathsep.join(filter(None, [str(source_root), os.environ.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-c", "import runpy, sys; runpy.run_path(sys.argv[1])", str(GUNICORN_CONF)],
+        env={**os.environ, "PYTHONPATH": python_path},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"Error: {named}")
+    assert "Traceback" not in result.stderr
+
+
+def test_gunicorn_conf_ignores_a_dotenv_file(clean_environ, tmp_path, capsys):
+    (tmp_path / ".env").write_text("APP_ENV=development\n")
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(str(GUNICORN_CONF))
+    assert stop.value.code == 2
+    assert "APP_ENV=production" in capsys.readouterr().err
+
+
+def test_gunicorn_conf_takes_its_settings_from_the_environment(set_environ):
+    set_environ(**PRODUCTION, PORT="9000", WEB_CONCURRENCY="4", GUNICORN_TIMEOUT="60")
+    conf = runpy.run_path(str(GUNICORN_CONF))
+    assert conf["bind"] == "0.0.0.0:9000"
+    assert (conf["workers"], conf["timeout"], conf["graceful_timeout"]) == (4, 60, 60)
+    assert (conf["accesslog"], conf["errorlog"]) == ("-", "-")
