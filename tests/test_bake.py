@@ -12,7 +12,8 @@ from cookiecutter.exceptions import FailedHookException
 from conftest import ROOT, bake, run, run_project_suite
 
 DEFAULTS = json.loads((ROOT / "cookiecutter.json").read_text())
-JINJA_LEFTOVER = re.compile(r"\{\{|\{%")
+# GitHub Actions expressions, ${{ ... }}, are meant to stay: the template keeps them raw.
+JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%")
 
 
 def test_default_bake_has_the_promised_layout(default_project):

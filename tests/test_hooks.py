@@ -27,7 +27,14 @@ def test_slug_accepted(slug):
 
 @pytest.mark.parametrize(
     ("slug", "suggestion"),
-    [("My-API", "my-api"), ("my_api", "my-api"), ("my--api", "my-api"), ("-api", "api"), ("api!", "api"), ("", "my-api")],
+    [
+        ("My-API", "my-api"),
+        ("my_api", "my-api"),
+        ("my--api", "my-api"),
+        ("-api", "api"),
+        ("api!", "api"),
+        ("", "my-api"),
+    ],
 )
 def test_slug_refused_with_a_suggestion(slug, suggestion):
     problem = pre_gen.slug_problem(slug)
@@ -69,7 +76,10 @@ def origins():
 
 @pytest.mark.parametrize(
     "value",
-    ["https://app.example.com", "https://app.example.com, https://admin.example.com:8443 https://*.preview.example.com"],
+    [
+        "https://app.example.com",
+        "https://app.example.com, https://admin.example.com:8443 https://*.preview.example.com",
+    ],
 )
 def test_production_origins_accepted(origins, value):
     assert pre_gen.origins_problem(value, origins) is None
@@ -131,3 +141,26 @@ def test_next_steps_name_the_two_commands():
     assert "python3 tasks.py serve" in steps
     assert "python3 tasks.py test" in steps
 
+
+@pytest.mark.parametrize(
+    ("answers", "left_out"),
+    [
+        ({"use_docker": True, "ci": "github", "use_pre_commit": True}, []),
+        (
+            {"use_docker": False, "ci": "none", "use_pre_commit": False},
+            ["Dockerfile", ".dockerignore", "deploy", ".github", ".pre-commit-config.yaml"],
+        ),
+    ],
+)
+def test_unselected_paths_follow_the_answers(answers, left_out):
+    assert post_gen.unselected_paths(**answers) == left_out
+
+
+def test_remove_paths_removes_files_and_folders_and_is_safe_to_run_twice(tmp_path):
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "kubernetes.yaml").write_text("kind: Service\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\n")
+    (tmp_path / "README.md").write_text("kept\n")
+    for _ in range(2):
+        post_gen.remove_paths(tmp_path, ["Dockerfile", ".dockerignore", "deploy"])
+        assert [path.name for path in tmp_path.iterdir()] == ["README.md"]

@@ -1,0 +1,298 @@
+"""What the generated project's CORS policy costs, against Flask with the same routes and no CORS.
+
+    python3 tasks.py bench [--rounds 5] [--duration 3]    (or .venv/bin/python benchmarks/run.py ...)
+
+It bakes the default project into a temporary folder, puts bare_app.py (the baseline) next to its
+package, and measures:
+
+- end to end: each app served by gunicorn with the project's gunicorn.conf.py (production, 2 sync
+  workers) on loopback, loaded by wrk with CONNECTIONS connections. Every case gets --duration
+  seconds in turn, round after round, so that a busier moment of the machine slows them all alike;
+  the table gives each case's median over the rounds.
+- in process: one WSGI call of the app object, no server and no network: the best of REPEATS rounds
+  of CALLS calls, far less noisy.
+- start-up: importing the module gunicorn serves, create_app() included, in fresh interpreters.
+- the generated test suite's run time, as `pytest` in the project takes it.
+
+It prints a Markdown table, with each goal next to the figure it is about; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import math
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+from werkzeug.test import EnvironBuilder
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from conftest import run, run_project_suite, serve_with_gunicorn  # noqa: E402
+
+PACKAGE = "my_api"  # the default bake's
+CONNECTIONS = 16
+SIZES = (1, 10, 100, 1000)
+CALLS, REPEATS = 2000, 7
+STARTS = 7
+SUITE_RUNS = 3
+PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+
+
+def origins(size: int) -> list[str]:
+    return [f"https://app-{index}.example.com" for index in range(size)]
+
+
+def production(size: int) -> dict[str, str]:
+    """The variables of a production API whose allowlist has `size` origins."""
+    return {"APP_ENV": "production", "CORS_ORIGINS": ",".join(origins(size))}
+
+
+@dataclass(frozen=True)
+class Case:
+    app: str | int  # "bare", or the size of the allowlist the baked app is given
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+def allowed_get(size: int) -> Case:
+    """A GET from the last origin of an allowlist of `size`."""
+    return Case(size, "GET", "/api/health", {"Origin": origins(size)[-1]})
+
+
+BARE, ONE, REFUSED, PREFLIGHTED, THOUSAND = (
+    "bare Flask GET",
+    "allowed GET, 1 origin",
+    "refused GET",
+    "preflight",
+    "allowed GET, 1,000 origins",
+)
+CASES = {
+    BARE: Case("bare", "GET", "/api/health", {"Origin": origins(1)[0]}),
+    ONE: allowed_get(1),
+    REFUSED: Case(1, "GET", "/api/health", {"Origin": "https://evil.example.com"}),
+    PREFLIGHTED: Case(1, "OPTIONS", "/api/echo", {"Origin": origins(1)[0], **PREFLIGHT}),
+    **{f"allowed GET, {size:,} origins": allowed_get(size) for size in SIZES[1:]},
+}
+IN_PROCESS = [BARE, ONE, REFUSED, PREFLIGHTED, THOUSAND]
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def bake(folder: Path) -> Path:
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(folder), str(ROOT)]
+    subprocess.run(command, check=True, capture_output=True)
+    project = folder / "my-api"
+    shutil.copy(Path(__file__).with_name("bare_app.py"), project / "src")
+    return project
+
+
+def wrk(url: str, script: Path, seconds: int) -> float:
+    """Requests per second wrk gets from `url`; an error response or a socket error stops the benchmark."""
+    command = ["wrk", "--threads", "1", "--connections", str(CONNECTIONS), "--duration", f"{seconds}s"]
+    output = subprocess.run([*command, "--script", str(script), url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(f"wrk saw failures:\n{output}")
+    return float(re.search(r"Requests/sec:\s*([\d.]+)", output)[1])
+
+
+def wrk_script(case: Case, path: Path) -> Path:
+    """The Lua script that makes wrk send `case`'s method and headers."""
+    lines = [f'wrk.method = "{case.method}"']
+    lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in case.headers.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def end_to_end(project: Path, rounds: int, seconds: int, folder: Path) -> dict[str, float]:
+    """Median requests per second of each case, the cases taking turns in each round.
+
+    Each round starts its own gunicorn processes: two runs of one configuration differ by a few
+    percent (where the processes land, their hash seeds), as much as what is measured here, so the
+    median is taken over several of them. Each round also starts with another case, so that no case
+    always comes first.
+    """
+    names = list(CASES)
+    scripts = {name: wrk_script(CASES[name], folder / f"case-{index}.lua") for index, name in enumerate(names)}
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    for round_number in range(rounds):
+        progress(f"End to end, round {round_number + 1} of {rounds}: gunicorn for bare Flask and 1 to 1,000 origins")
+        with contextlib.ExitStack() as servers:
+            urls = {"bare": servers.enter_context(serve_with_gunicorn(project, production(1), "bare_app:app")).url}
+            urls |= {size: servers.enter_context(serve_with_gunicorn(project, production(size))).url for size in SIZES}
+            targets = {name: urls[case.app] + case.path for name, case in CASES.items()}
+            for name in names:  # warm-up, not counted
+                wrk(targets[name], scripts[name], 1)
+            turn = round_number % len(names)
+            for name in names[turn:] + names[:turn]:
+                rates[name].append(wrk(targets[name], scripts[name], seconds))
+    return {name: statistics.median(values) for name, values in rates.items()}
+
+
+def wsgi_call(app: Callable, case: Case) -> Callable[[], None]:
+    """One request through `app` as a WSGI server makes it: its own environ, the body read, then closed."""
+    environ = EnvironBuilder(path=case.path, method=case.method, headers=case.headers).get_environ()
+
+    def call() -> None:
+        body = app(dict(environ), lambda status, headers, exc_info=None: None)
+        for _ in body:
+            pass
+        if hasattr(body, "close"):
+            body.close()
+
+    return call
+
+
+def in_process(project: Path) -> dict[str, float]:
+    """Microseconds per WSGI call of each IN_PROCESS case: the best of REPEATS rounds of CALLS calls."""
+    progress("In process")
+    sys.path.insert(0, str(project / "src"))
+    from bare_app import app as bare_app
+    from my_api import create_app
+    from my_api.settings import Settings
+
+    # The apps log to stdout; here to a buffer (the one refusal line the throttle lets through).
+    with contextlib.redirect_stdout(io.StringIO()):
+        apps = {"bare": bare_app} | {size: create_app(Settings.from_environ(production(size))) for size in (1, 1000)}
+        calls = {name: wsgi_call(apps[CASES[name].app], CASES[name]) for name in IN_PROCESS}
+        best = dict.fromkeys(calls, math.inf)
+        for _ in range(REPEATS):
+            for name, call in calls.items():
+                best[name] = min(best[name], timeit.timeit(call, number=CALLS) / CALLS)
+    return {name: seconds * 1e6 for name, seconds in best.items()}
+
+
+IMPORT = "import time; start = time.perf_counter(); import {}; print(time.perf_counter() - start)"
+
+
+def start_up(project: Path) -> dict[str, float]:
+    """Milliseconds to import the module gunicorn serves, each time in a new interpreter: the best of STARTS."""
+    progress("Start-up")
+    modules = {"bare": "bare_app", "ours": f"{PACKAGE}.wsgi"}
+    best = dict.fromkeys(modules, math.inf)
+    for _ in range(STARTS):
+        for name, module in modules.items():
+            result = run(project, sys.executable, "-c", IMPORT.format(module), env=production(1), check=True)
+            best[name] = min(best[name], float(result.stdout.split()[-1]) * 1000)
+    return best
+
+
+def suite_seconds(project: Path) -> float:
+    """Wall-clock seconds of the generated test suite: the best of SUITE_RUNS."""
+    progress("Generated test suite")
+    best = math.inf
+    for _ in range(SUITE_RUNS):
+        start = time.perf_counter()
+        result = run_project_suite(project)
+        best = min(best, time.perf_counter() - start)
+        if result.returncode:
+            raise RuntimeError(f"the generated tests failed:\n{result.stdout}{result.stderr}")
+    return best
+
+
+def report(rates: dict[str, float], micros: dict[str, float], starts: dict[str, float], suite: float) -> str:
+    """Two Markdown tables: the figures, each next to bare Flask's, then each goal met or missed."""
+    lines = [
+        "| request | end to end, requests/s | x bare Flask | in process, µs per call | x bare Flask |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, rate in rates.items():
+        call = f"{micros[name]:.1f} | {micros[name] / micros[BARE]:.2f}" if name in micros else " | "
+        lines.append(f"| {name} | {rate:,.0f} | {rate / rates[BARE]:.2f} | {call} |")
+
+    allowed_added, refused_added = micros[ONE] - micros[BARE], micros[REFUSED] - micros[BARE]
+    start_up_ratio = starts["ours"] / starts["bare"]
+    goals = [
+        (
+            "end to end: allowed GET ≥ 0.93x bare Flask",
+            f"{rates[ONE] / rates[BARE]:.2f}x",
+            rates[ONE] >= 0.93 * rates[BARE],
+        ),
+        (
+            "end to end: refused GET ≥ 0.93x bare Flask",
+            f"{rates[REFUSED] / rates[BARE]:.2f}x",
+            rates[REFUSED] >= 0.93 * rates[BARE],
+        ),
+        (
+            "end to end: 1,000 origins ≥ 0.97x 1 origin",
+            f"{rates[THOUSAND] / rates[ONE]:.2f}x",
+            rates[THOUSAND] >= 0.97 * rates[ONE],
+        ),
+        (
+            "in process: CORS adds ≤ 40 µs to a bare Flask GET",
+            f"allowed {allowed_added:+.1f} µs, refused {refused_added:+.1f} µs",
+            max(allowed_added, refused_added) <= 40,
+        ),
+        (
+            "in process: a preflight costs ≤ a bare Flask GET",
+            f"{micros[PREFLIGHTED] / micros[BARE]:.2f}x",
+            micros[PREFLIGHTED] <= micros[BARE],
+        ),
+        (
+            "in process: 1,000 origins ≤ 1.05x 1 origin",
+            f"{micros[THOUSAND] / micros[ONE]:.2f}x",
+            micros[THOUSAND] <= 1.05 * micros[ONE],
+        ),
+        (
+            "import + create_app() ≤ 1.2x bare Flask",
+            f"{start_up_ratio:.2f}x ({starts['ours']:.0f} ms, bare {starts['bare']:.0f} ms)",
+            start_up_ratio <= 1.2,
+        ),
+        ("the generated test suite runs in under 3 s", f"{suite:.1f} s", suite < 3),
+    ]
+    lines += ["", "| goal | measured | |", "| --- | --- | --- |"]
+    lines += [f"| {goal} | {measured} | {'met' if met else '**missed**'} |" for goal, measured, met in goals]
+    return "\n".join(lines)
+
+
+def setup(rounds: int, seconds: int) -> str:
+    """What the figures were measured with and on."""
+    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split()[1]
+    packages = ", ".join(f"{name} {version(name)}" for name in ("flask", "flask-cors", "gunicorn"))
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"{packages}, wrk {wrk_version}.\n"
+        f"End to end: gunicorn with 2 sync workers, wrk with {CONNECTIONS} connections on 1 thread; "
+        f"the median of {rounds} interleaved rounds of {seconds} s per request.\n"
+        f"In process: the best of {REPEATS} rounds of {CALLS} WSGI calls. Start-up: the best of {STARTS} "
+        f"fresh interpreters. Test suite: the best of {SUITE_RUNS} runs."
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="end-to-end rounds (default 5)")
+    parser.add_argument("--duration", type=int, default=3, help="seconds per case and round (default 3)")
+    arguments = parser.parse_args()
+    if not shutil.which("wrk"):
+        progress("wrk, the load generator, is missing: apt-get install wrk (Debian, Ubuntu), or brew install wrk")
+        return 2
+    with tempfile.TemporaryDirectory() as folder:
+        project = bake(Path(folder))
+        rates = end_to_end(project, arguments.rounds, arguments.duration, Path(folder))
+        micros = in_process(project)
+        starts = start_up(project)
+        suite = suite_seconds(project)
+    print(setup(arguments.rounds, arguments.duration), report(rates, micros, starts, suite), sep="\n\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""The deployment answers: a compact matrix of bakes that each lint and pass their own tests, and the
+Dockerfile, Kubernetes manifest and workflows checked by the tools that consume them; and the
+template repository's own CI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, bake, free_port, run, run_project_suite
+from test_bake import JINJA_LEFTOVER
+
+BIN = Path(sys.executable).parent
+
+# Every two of the three deployment answers meet in all four combinations of their values (pairwise);
+# the rows also spread python_version over its four values, and allow_credentials and a custom package
+# name over two rows, so each Dockerfile and workflow is baked for a different version.
+MATRIX = [
+    {"use_docker": True, "ci": "github", "use_pre_commit": True, "python_version": "3.11"},
+    {
+        "use_docker": True,
+        "ci": "none",
+        "use_pre_commit": False,
+        "python_version": "3.12",
+        "allow_credentials": True,
+        "project_slug": "orders",
+        "package_name": "orders_core",
+    },
+    {"use_docker": False, "ci": "github", "use_pre_commit": False, "python_version": "3.13"},
+    {"use_docker": False, "ci": "none", "use_pre_commit": True, "python_version": "3.14", "allow_credentials": True},
+]
+# The files each answer adds to the project, when chosen; the README names each of them then, and only then.
+OPTIONAL_FILES = {
+    "use_docker": ["Dockerfile", ".dockerignore", "deploy/kubernetes.yaml"],
+    "ci": [".github/workflows/ci.yml"],
+    "use_pre_commit": [".pre-commit-config.yaml"],
+}
+
+
+def row_id(answers: dict) -> str:
+    docker = "docker" if answers["use_docker"] else "no-docker"
+    pre_commit = "pre-commit" if answers["use_pre_commit"] else "no-pre-commit"
+    return f"{docker}-ci-{answers['ci']}-{pre_commit}-py{answers['python_version']}"
+
+
+def rows(answer: str) -> list:
+    """The matrix rows that choose `answer`, for the tests of the files it adds."""
+    return [pytest.param(answers, id=row_id(answers)) for answers in MATRIX if chosen(answers, answer)]
+
+
+def chosen(answers: dict, answer: str) -> bool:
+    return answers[answer] not in (False, "none")
+
+
+def instructions(dockerfile: Path) -> list[str]:
+    """The Dockerfile's instructions, continuation lines joined, comments left out."""
+    text = re.sub(r"\\\n\s*", "", dockerfile.read_text())
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def check_github_workflow(workflow: Path) -> dict:
+    """The workflow, once it has passed the GitHub workflow schema (vendored in check-jsonschema: offline)."""
+    check = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(workflow)]
+    result = subprocess.run(check, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return yaml.safe_load(workflow.read_text())
+
+
+def exec_form(instruction: str) -> list[str]:
+    """The command of a CMD or HEALTHCHECK instruction, written in JSON."""
+    return json.loads(instruction.partition("CMD ")[2])
+
+
+@pytest.mark.parametrize("answers", [pytest.param(answers, id=row_id(answers)) for answers in MATRIX])
+def test_matrix_bake_has_the_chosen_files_lints_and_passes_its_tests(cookies, answers):
+    project = bake(cookies, **answers)
+    readme = (project / "README.md").read_text()
+    for answer, paths in OPTIONAL_FILES.items():
+        for path in paths:
+            assert (project / path).is_file() == chosen(answers, answer), path
+            assert (path in readme) == chosen(answers, answer), f"README and {path}"
+    assert (project / "deploy").exists() == answers["use_docker"]
+    assert (project / ".github").exists() == (answers["ci"] == "github")
+    leftovers = [
+        path.name
+        for path in project.rglob("*")
+        if path.is_file() and JINJA_LEFTOVER.search(path.read_text(errors="replace"))
+    ]
+    assert leftovers == []
+    for command in (["check", "."], ["format", "--check", "."]):
+        lint = run(project, sys.executable, "-m", "ruff", *command)
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+    suite = run_project_suite(project)
+    assert suite.returncode == 0, suite.stdout + suite.stderr
+
+
+@pytest.mark.parametrize("answers", rows("use_docker"))
+def test_dockerfile_passes_hadolint_and_its_command_serves_its_health_check(cookies, tmp_path, answers):
+    project = bake(cookies, **answers)
+    dockerfile = project / "Dockerfile"
+    lint = subprocess.run([BIN / "hadolint", dockerfile], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    steps = instructions(dockerfile)
+    assert steps[0] == f"FROM python:{answers['python_version']}-slim"
+    assert "USER 10001" in steps
+    assert ".env" in (project / ".dockerignore").read_text().splitlines()
+    assert ".venv/" in (project / ".dockerignore").read_text().splitlines()
+
+    # What the container runs, run here: the CMD on the PORT given, then the HEALTHCHECK against it.
+    (health_check,) = (exec_form(step) for step in steps if step.startswith("HEALTHCHECK"))
+    (command,) = (exec_form(step) for step in steps if step.startswith("CMD"))
+    assert command[0] == "gunicorn"
+    assert health_check[0] == "python"
+    port = str(free_port())
+    # A production container needs its allowlist only. XDG_RUNTIME_DIR: where gunicorn puts its control socket.
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(project / "src"),
+        "XDG_RUNTIME_DIR": str(tmp_path),
+        "PORT": port,
+        "APP_ENV": "production",
+        "CORS_ORIGINS": "https://app.example.com",
+    }
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [BIN / "gunicorn", *command[1:]], cwd=project, env=environment, stdout=output, stderr=output
+        )
+    try:
+        check = [sys.executable, *health_check[1:]]
+        deadline = time.monotonic() + 30
+        while run(project, *check, env={"PORT": port}).returncode != 0:
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert run(project, *check, env={"PORT": port}).returncode != 0, "the health check passes with no server"
+
+
+@pytest.mark.parametrize("answers", rows("use_docker"))
+def test_kubernetes_manifest_probes_health_and_configures_a_valid_allowlist(cookies, answers):
+    project = bake(cookies, **answers)
+    manifest = (project / "deploy" / "kubernetes.yaml").read_text()
+    documents = {document["kind"]: document for document in yaml.safe_load_all(manifest)}
+    assert set(documents) == {"ConfigMap", "Deployment", "Service"}
+    config_map, deployment, service = documents["ConfigMap"], documents["Deployment"], documents["Service"]
+    pod = deployment["spec"]["template"]
+    (container,) = pod["spec"]["containers"]
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+
+    assert deployment["spec"]["selector"]["matchLabels"] == pod["metadata"]["labels"] == service["spec"]["selector"]
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert container["envFrom"] == [{"configMapRef": {"name": config_map["metadata"]["name"]}}]
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["path"] == "/api/health"
+        assert container[probe]["httpGet"]["port"] in ports
+    assert service["spec"]["ports"][0]["targetPort"] in ports
+    # The container listens where gunicorn binds: the image's PORT, as the ConfigMap leaves it.
+    assert "PORT" not in config_map["data"]
+    assert f"PORT={next(iter(ports.values()))}" in (project / "Dockerfile").read_text()
+
+    package = answers.get("package_name", "my_api")
+    read_settings = (
+        "import json, sys\n"
+        f"from {package}.settings import Settings\n"
+        "settings = Settings.from_environ(json.load(sys.stdin))\n"
+        "print(settings.environment, *settings.allowlist.describe())"
+    )
+    result = run(project, sys.executable, "-c", read_settings, input=json.dumps(config_map["data"]))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["production", "https://app.example.com"]
+
+
+@pytest.mark.parametrize("answers", rows("ci"))
+def test_github_workflow_matches_the_schema_and_runs_ruff_and_pytest(cookies, answers):
+    project = bake(cookies, **answers)
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    steps = check_github_workflow(workflow)["jobs"]["test"]["steps"]
+    assert "${{ github.workflow }}-${{ github.ref }}" in workflow.read_text()
+    (setup,) = (step for step in steps if step.get("uses", "").startswith("actions/setup-python@"))
+    assert setup["with"]["python-version"] == answers["python_version"]
+    commands = [step["run"] for step in steps if "run" in step]
+    assert {"ruff check .", "ruff format --check .", "pytest"} <= set(commands)
+
+
+@pytest.mark.parametrize("answers", rows("use_pre_commit"))
+def test_pre_commit_configuration_runs_ruff(cookies, answers):
+    project = bake(cookies, **answers)
+    (repository,) = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())["repos"]
+    assert repository["repo"] == "https://github.com/astral-sh/ruff-pre-commit"
+    assert [hook["id"] for hook in repository["hooks"]] == ["ruff-check", "ruff-format"]
+
+
+def test_template_workflow_and_pre_commit_hook_run_the_ci_command():
+    command = "python3 tasks.py test"
+    assert command in (ROOT / ".ci" / "run").read_text().splitlines()
+    steps = check_github_workflow(ROOT / ".github" / "workflows" / "ci.yml")["jobs"]["test"]["steps"]
+    assert steps[-1]["run"] == command
+    (repository,) = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"]
+    assert [hook["entry"] for hook in repository["hooks"]] == [command]
+
+
+def readme_tree() -> set[str]:
+    """The paths the template README's "What you get" tree ends on (a folder shown empty ends in '/')."""
+    block = (ROOT / "README.md").read_text().split("## What you get", 1)[1].split("```")[1]
+    paths: set[str] = set()
+    opened: set[str] = set()  # folders whose content the tree shows
+    parents: list[str] = []
+    for line in block.splitlines()[2:]:  # after the fence's empty rest of line and the project folder
+        indent, name = re.match(r"((?:│   |    )*)[├└]── (\S+)", line).groups()
+        parents[len(indent) // 4 :] = [name]
+        paths.add("".join(parents))
+        opened.update("".join(parents[:depth]) for depth in range(1, len(parents)))
+    return paths - opened
+
+
+def test_readme_tree_shows_the_default_bake(default_project):
+    files = {
+        path.relative_to(default_project).as_posix()
+        for path in default_project.rglob("*")
+        if path.is_file() and not {"__pycache__", ".pytest_cache", ".ruff_cache", ".venv"} & set(path.parts)
+    }
+    shown = {"tests/" if path.startswith("tests/") else path for path in files}
+    assert readme_tree() == shown
