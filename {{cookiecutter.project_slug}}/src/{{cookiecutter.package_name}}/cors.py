@@ -7,14 +7,16 @@ or slow for an API:
 - The allowlist goes in as one compiled pattern anchored at both ends (origins.Allowlist). Plain
   strings would be compared one by one on every request, and a string holding any regex character
   would become a regex anchored at the start only.
-- Its header builder is called from this module rather than through `CORS(app)`, whose
-  after-request step also unquotes the path, matches it against resource regexes and formats a
-  debug message on every request. Paths outside /api/ are never touched.
-- Preflights are answered by a small WSGI layer in front of Flask with an empty 204: no request
-  context, no second URL match for Flask's automatic OPTIONS, and no before-request hook
-  (authentication) ever sees one. Browsers send preflights without credentials by design.
-- `Vary: Origin` goes on every response under /api/, allowed, refused or without an Origin, so no
-  cache hands one origin's response to another; Flask-CORS adds it to some allowed responses only.
+- Its header builder is called from a small WSGI layer in front of Flask rather than through
+  `CORS(app)`, whose after-request step also unquotes the path, matches it against resource regexes
+  and formats a debug message on every request. Paths outside /api/ pass straight through.
+- That layer answers preflights itself with an empty 204: no request context, no second URL match
+  for Flask's automatic OPTIONS, and no before-request hook (authentication) ever sees one.
+  Browsers send preflights without credentials by design.
+- For other requests it adds the headers as the response starts, so every response under /api/
+  gets them, error responses included, and `Vary: Origin` goes on each one, allowed, refused or
+  without an Origin, so no cache hands one origin's response to another. Flask-CORS adds it to
+  some allowed responses only.
 - A request without an Origin gets no CORS headers (Flask-CORS would list the allowlist to it),
   and `Access-Control-Allow-Private-Network` is sent only when CORS_ALLOW_PRIVATE_NETWORK is true.
 - A refused cross-origin request logs a WARNING (RefusalLog), so an operator sees a misconfigured
@@ -28,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask
 from flask_cors.core import ACL_RESPONSE_PRIVATE_NETWORK, get_cors_headers, serialize_options
 from werkzeug.datastructures import EnvironHeaders
 
@@ -38,6 +40,7 @@ from .settings import Settings
 COVERED_PATH_PREFIX = "/api/"
 EXTENSION_KEY = "cors_options"
 REFUSALS_KEY = "cors_refusals"
+VARY_ORIGIN = ("Vary", "Origin")
 
 LOG = logging.getLogger(__name__)
 
@@ -52,8 +55,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         raise RuntimeError("CORS is already configured on this app: a second policy would widen the first")
     options = app.extensions[EXTENSION_KEY] = flask_cors_options(settings)
     refusals = app.extensions[REFUSALS_KEY] = RefusalLog(settings.environment)
-    app.wsgi_app = _answer_preflights(app.wsgi_app, options, refusals)
-    app.after_request(_add_cors_headers)
+    app.wsgi_app = _cors_layer(app.wsgi_app, options, refusals)
 
 
 def flask_cors_options(settings: Settings) -> FlaskCorsOptions:
@@ -128,31 +130,31 @@ class RefusalLog:
         LOG.warning(message, fields["origin"], fields["method"], fields["path"], self.environment, note, extra=fields)
 
 
-def _answer_preflights(wsgi_app: WSGIApp, options: FlaskCorsOptions, refusals: RefusalLog) -> WSGIApp:
-    def answer_preflights(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if (
-            environ["REQUEST_METHOD"] == "OPTIONS"
-            and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
-            and "HTTP_ORIGIN" in environ
-            and is_covered(environ)
-        ):
-            start_response("204 No Content", [*cors_headers(options, environ, refusals), ("Vary", "Origin")])
-            return []
-        return wsgi_app(environ, start_response)
+def _cors_layer(wsgi_app: WSGIApp, options: FlaskCorsOptions, refusals: RefusalLog) -> WSGIApp:
+    def cors_layer(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if not is_covered(environ):
+            return wsgi_app(environ, start_response)
+        if "HTTP_ORIGIN" not in environ:
+            headers = []
+        else:
+            headers = cors_headers(options, environ, refusals)
+            if environ["REQUEST_METHOD"] == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+                start_response("204 No Content", [*headers, VARY_ORIGIN])
+                return []
 
-    return answer_preflights
+        def start_response_with_cors(status: str, response_headers: list, exc_info: Any = None) -> Callable:
+            return start_response(status, [*with_vary_origin(response_headers), *headers], exc_info)
+
+        return wsgi_app(environ, start_response_with_cors)
+
+    return cors_layer
 
 
-def _add_cors_headers(response: Response) -> Response:
-    environ = request.environ
-    if not is_covered(environ):
-        return response
-    if "HTTP_ORIGIN" in environ:
-        extensions = current_app.extensions
-        response.headers.extend(cors_headers(extensions[EXTENSION_KEY], environ, extensions[REFUSALS_KEY]))
-    vary = response.headers.get("Vary")
-    if vary is None:
-        response.headers["Vary"] = "Origin"
-    elif "origin" not in (item.strip().lower() for item in vary.split(",")):
-        response.headers["Vary"] = f"{vary}, Origin"
-    return response
+def with_vary_origin(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`headers` with Origin added to their Vary header, or a `Vary: Origin` when they have none."""
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == "vary":
+            if "origin" in (item.strip().lower() for item in value.split(",")):
+                return headers
+            return [*headers[:index], (name, f"{value}, Origin"), *headers[index + 1 :]]
+    return [*headers, VARY_ORIGIN]
