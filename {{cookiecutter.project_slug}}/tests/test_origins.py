@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from {{ cookiecutter.package_name }}.origins import Allowlist, OriginError, normalise_origin, parse_allowlist
+from {{ cookiecutter.package_name }}.origins import (
+    LOCAL_HOSTS,
+    PUBLIC_SUFFIXES,
+    Allowlist,
+    OriginError,
+    normalise_origin,
+    parse_allowlist,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,7 +47,27 @@ BROAD_WILDCARDS = [
     "https://*.example.*",
     "https://*.10.0.0",
 ]
-LOCAL_ORIGINS = ["https://localhost:3000", "https://dev.localhost", "https://127.0.0.1", "https://[::1]:8443"]
+# Anyone can get a name directly under these: a wildcard there would allow strangers' sites.
+SUFFIX_WILDCARDS = [
+    "https://*.co.uk",
+    "https://*.com.au",
+    "https://*.github.io",
+    "https://*.herokuapp.com",
+    "https://*.vercel.app",
+    "https://*.s3.amazonaws.com",
+    "https://*.GitHub.io.",
+    "https://*.ngrok-free.app:443",
+]
+LOCAL_ORIGINS = [
+    "https://localhost:3000",
+    "https://dev.localhost",
+    "https://127.0.0.1",
+    "https://127.0.0.2",
+    "https://[::1]:8443",
+    "http://localhost:3000",
+    "http://127.0.0.1:5173",
+    "http://[::1]",
+]
 
 
 @pytest.mark.parametrize(
@@ -50,11 +77,12 @@ LOCAL_ORIGINS = ["https://localhost:3000", "https://dev.localhost", "https://127
         ("null", "remove it"),
         ("app.example.com", "write https://app.example.com"),
         ("//app.example.com", "no scheme"),
-        ("ftp://app.example.com", "https://"),
+        ("ftp://app.example.com", "an origin starts with https://"),
         ("wss://app.example.com", "https://"),
         ("file:///srv/app", "https://"),
         ("http://app.example.com", "write https://app.example.com"),
         ("https://app.example.com/app", "write https://app.example.com"),
+        ("http://app.example.com/app", "write https://app.example.com"),
         ("https://app.example.com//", "write https://app.example.com"),
         ("https://app.example.com?next=/", "write https://app.example.com"),
         ("https://app.example.com#top", "write https://app.example.com"),
@@ -62,6 +90,11 @@ LOCAL_ORIGINS = ["https://localhost:3000", "https://dev.localhost", "https://127
         ("https://admin:secret@app.example.com", "user name or password"),
         *((f"https://app.example.com{port}", "1 to 65535") for port in BAD_PORTS),
         *((wildcard, "leftmost label") for wildcard in BROAD_WILDCARDS),
+        *((wildcard, "anyone can register a name under") for wildcard in SUFFIX_WILDCARDS),
+        ("https://a.example.com;https://b.example.com", "separate origins with commas or spaces"),
+        ("https://a.example.comhttps://b.example.com", "separate origins with commas or spaces"),
+        ('"https://app.example.com"', "remove the quotes"),
+        ("'https://app.example.com'", "remove the quotes"),
         ("https://app_1.example.com", "not a valid host name"),
         ("https://-app.example.com", "not a valid host name"),
         ("https://app..example.com", "not a valid host name"),
@@ -81,12 +114,86 @@ def test_production_refuses_unsafe_entries_quoting_them_with_a_fix(entry, hint, 
 
 @pytest.mark.parametrize("environment", ["development", "testing"])
 @pytest.mark.parametrize(
-    "entry", ["null", "https://app.example.com/app", "https://admin@app.example.com", "https://app_1.example.com"]
+    ("entry", "hint"),
+    [
+        ("null", "remove it"),
+        ("https://app.example.com/app", "write https://app.example.com"),
+        ("https://admin@app.example.com", "user name or password"),
+        ("https://app_1.example.com", "not a valid host name"),
+        ("https://*.com", "leftmost label"),
+        ("http://a.example.com;http://b.example.com", "separate origins with commas or spaces"),
+        ('"http://localhost:3000"', "remove the quotes"),
+    ],
 )
-def test_shapes_that_are_never_origins_are_refused_in_every_environment(entry, environment):
+def test_shapes_that_are_never_origins_are_refused_in_every_environment(entry, hint, environment):
     with pytest.raises(OriginError) as refusal:
         parse_allowlist(entry, environment=environment)
     assert repr(entry) in str(refusal.value)
+    assert hint in str(refusal.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "quoted"),
+    [
+        ('"https://a.example.com https://b.example.com"', '"https://a.example.com'),
+        ("'https://a.example.com, https://b.example.com'", "'https://a.example.com"),
+    ],
+)
+def test_a_quoted_list_is_told_to_lose_its_quotes(value, quoted):
+    """Docker's --env-file, for one, keeps quotes as part of the value."""
+    with pytest.raises(OriginError, match="remove the quotes") as refusal:
+        parse_allowlist(value, environment="production")
+    assert repr(quoted) in str(refusal.value)
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+@pytest.mark.parametrize("entry", ["http://localhost:3000", "http://127.0.0.1", "http://[::1]:8080"])
+def test_a_local_http_origin_is_refused_as_local_rather_than_told_to_use_https(entry, environment):
+    """https://localhost would be refused too: the fix is APP_ENV=development, not the scheme."""
+    with pytest.raises(OriginError, match="local development origin") as refusal:
+        normalise_origin(entry, environment=environment)
+    assert "write https" not in str(refusal.value)
+
+
+@pytest.mark.parametrize(
+    ("environment", "schemes"),
+    [
+        ("development", "https:// or http://"),
+        ("testing", "https:// or http://"),
+        ("staging", "https://"),
+        ("production", "https://"),
+    ],
+)
+def test_a_wrong_scheme_is_told_the_schemes_its_environment_accepts(environment, schemes):
+    with pytest.raises(OriginError) as refusal:
+        normalise_origin("ftp://app.example.com", environment=environment)
+    assert str(refusal.value) == f"'ftp://app.example.com': an origin starts with {schemes}"
+
+
+def test_an_http_origin_is_told_its_https_form():
+    with pytest.raises(OriginError, match=r"accepts https origins only: write https://app\.example\.com:8080\Z"):
+        normalise_origin("HTTP://App.Example.com:8080/", environment="production")
+
+
+@pytest.mark.parametrize(
+    "wildcard", ["https://*.example.co.uk", "https://*.preview.example.com", "https://*.my-team.github.io"]
+)
+def test_a_wildcard_under_a_registered_name_is_accepted(wildcard):
+    """Under a public suffix, one level down is a name somebody registered: yours, if you list it."""
+    assert normalise_origin(wildcard, environment="production") == wildcard
+
+
+@pytest.mark.parametrize("environment", ["development", "testing"])
+def test_a_wildcard_under_a_public_suffix_is_left_to_local_environments(environment):
+    """Tunnels such as ngrok give a developer's front end a new name under a shared domain each run."""
+    wildcard = "https://*.ngrok-free.app"
+    assert parse_allowlist(wildcard, environment=environment).wildcards == (wildcard,)
+
+
+def test_public_suffixes_are_written_as_normalised_hosts_are():
+    """Each has two labels at least and is in the lowercase, punycode form a host is compared in."""
+    for suffix in PUBLIC_SUFFIXES:
+        assert normalise_origin(f"https://*.{suffix}", environment="development") == f"https://*.{suffix}"
 
 
 @pytest.mark.parametrize("entry", ["http://localhost:3000", "https://127.0.0.1:8443", "http://front.test:8080"])
@@ -205,6 +312,13 @@ def test_an_empty_allowlist_matches_nothing():
     assert not Allowlist().allows("https://app.example.com")
 
 
+def test_every_origin_is_allowed_by_any_origin_and_left_out_of_the_pattern():
+    """cors.py gives Flask-CORS "*" for it, never the pattern."""
+    allowlist = Allowlist(any_origin=True)
+    assert allowlist.allows("https://anywhere.example")
+    assert allowlist.pattern.match("https://anywhere.example") is None
+
+
 ANY_LOCAL = parse_allowlist("", environment="development")
 
 
@@ -244,6 +358,14 @@ def test_any_local_allows_every_port_on_localhost_127_0_0_1_and_ipv6_loopback(or
 )
 def test_any_local_refuses_everything_else(origin):
     assert not ANY_LOCAL.allows(origin)
+
+
+@pytest.mark.parametrize("host", LOCAL_HOSTS)
+def test_the_local_hosts_development_allows_on_any_port_are_refused_in_production(host):
+    assert ANY_LOCAL.allows(f"http://{host}:3000")
+    assert f"https://{host}:<any port>" in ANY_LOCAL.describe()
+    with pytest.raises(OriginError, match="local development origin"):
+        normalise_origin(f"https://{host}:3000", environment="production")
 
 
 def test_describe_lists_entries_as_written():

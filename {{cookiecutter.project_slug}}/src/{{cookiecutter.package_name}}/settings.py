@@ -17,7 +17,7 @@ import click
 from dotenv import dotenv_values
 
 from .logs import LOG_FORMATS
-from .origins import Allowlist, OriginError, parse_allowlist
+from .origins import SEPARATORS, Allowlist, OriginError, parse_allowlist
 
 ENVIRONMENTS = ("development", "testing", "staging", "production")
 
@@ -43,7 +43,9 @@ DEFAULTS: dict[str, str] = {
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
-_LIST_SEPARATORS = re.compile(r"[\s,]+")
+# What Kubernetes sets in every pod for a Service named cors or cors-<name>: CORS[_<NAME>]_SERVICE_HOST,
+# _SERVICE_PORT[_<port name>], _PORT and _PORT_<port>_<protocol>[_PROTO|_PORT|_ADDR].
+_SERVICE_LINK = re.compile(r"CORS_(?:\w+_)?(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?|PORT(?:_[0-9]+_(?:TCP|UDP|SCTP)\w*)?)")
 
 SOURCE_ENVIRONMENT = "environment variable"
 SOURCE_DOTENV = ".env file"
@@ -91,7 +93,7 @@ class Settings:
         the environment before the app loads.
         """
         dotenv = {name: value for name, value in (dotenv or {}).items() if value is not None}
-        _refuse_unknown_cors_variables([*environ, *dotenv])
+        _refuse_misspelt_cors_variables([*environ, *dotenv])
         values: dict[str, str] = {}
         sources: dict[str, str] = {}
         for name, default in DEFAULTS.items():
@@ -141,21 +143,33 @@ def load_settings(dotenv_path: str | None = ".env") -> Settings:
     return Settings.from_environ(os.environ, dotenv)
 
 
-def _refuse_unknown_cors_variables(names: list[str]) -> None:
-    """A misspelt CORS_ variable would otherwise be ignored without a word, the policy left unchanged."""
+def _refuse_misspelt_cors_variables(names: list[str]) -> None:
+    """A misspelt setting would be ignored without a word, the policy left unchanged: refuse it.
+
+    Only a near miss of a setting's name is refused (CORS_ORIGIN, CORS_ALLOW_METHOD). Other CORS_
+    names belong to other programs, such as Kubernetes' service links (_SERVICE_LINK): refusing
+    them would stop every pod of a namespace that has a Service named cors-<something>.
+    """
+    settings = [setting for setting in DEFAULTS if setting.startswith("CORS_")]
     for name in names:
-        if name.startswith("CORS_") and name not in DEFAULTS:
-            close = difflib.get_close_matches(name, DEFAULTS, n=1)
-            known = ", ".join(known for known in DEFAULTS if known.startswith("CORS_"))
-            hint = f"did you mean {close[0]}?" if close else f"the CORS settings are {known}"
-            raise SettingsError(f"{name} is not a setting of this API: {hint}")
+        if name.startswith("CORS_") and name not in DEFAULTS and not _SERVICE_LINK.fullmatch(name):
+            close = difflib.get_close_matches(name, settings, n=1, cutoff=0.8)
+            if close:
+                raise SettingsError(f"{name} is not a setting of this API: did you mean {close[0]}?")
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
-    """Exactly one of `choices`: a near miss such as "prod" must not quietly pick a policy."""
-    if value not in choices:
-        raise SettingsError(f"{name}={value!r} is not one of {', '.join(choices)}")
-    return value
+    """Exactly one of `choices`: a near miss such as "prod" must not quietly pick a policy.
+
+    The refusal names the choice most likely meant: the one the value begins, or else the closest.
+    """
+    if value in choices:
+        return value
+    typed = value.strip().lower()
+    meant = [choice for choice in choices if typed and choice.startswith(typed)]
+    meant = meant or difflib.get_close_matches(typed, choices, n=1)
+    hint = f": did you mean {meant[0]}?" if meant else ""
+    raise SettingsError(f"{name}={value!r} is not one of {', '.join(choices)}{hint}")
 
 
 def _boolean(name: str, value: str) -> bool:
@@ -173,7 +187,7 @@ def _integer(name: str, value: str, minimum: int, maximum: int) -> int:
 
 
 def _items(value: str) -> list[str]:
-    return list(dict.fromkeys(item for item in _LIST_SEPARATORS.split(value) if item))
+    return list(dict.fromkeys(item for item in SEPARATORS.split(value) if item))
 
 
 def _header_names(name: str, value: str) -> tuple[str, ...]:
@@ -187,7 +201,17 @@ def _header_names(name: str, value: str) -> tuple[str, ...]:
 
 
 def _methods(name: str, value: str) -> tuple[str, ...]:
-    methods = [method.upper() for method in _items(value)]
+    """One or more of METHODS, each once.
+
+    None at all is refused: every preflight would be. (An empty CORS_ALLOW_HEADERS is a policy,
+    no request header beyond the safelisted ones; an empty list of methods is a mistake.)
+    """
+    methods = list(dict.fromkeys(method.upper() for method in _items(value)))
+    if not methods:
+        raise SettingsError(
+            f"{name}={value!r} lists no method, so every preflight would be refused: list methods, "
+            f"or leave it unset for the default {DEFAULTS[name]}"
+        )
     for method in methods:
         if method not in METHODS:
             raise SettingsError(f"{name}: {method!r} is not one of {', '.join(METHODS)}")
