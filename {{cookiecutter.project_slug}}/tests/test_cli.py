@@ -17,7 +17,7 @@ from flask.cli import FlaskGroup
 from werkzeug.datastructures import Headers
 
 from {{ cookiecutter.package_name }} import cors, create_app
-from {{ cookiecutter.package_name }}.cli import BrowserRequest, is_safelisted_header, preflight_check
+from {{ cookiecutter.package_name }}.cli import Blocked, BrowserRequest, is_safelisted_header, preflight_check, suggest_fix
 from {{ cookiecutter.package_name }}.settings import DEFAULTS, Settings
 
 ALLOWED = "https://app.example.com"
@@ -100,8 +100,17 @@ def test_check_allowed_origin_exits_0_and_shows_the_deciding_header():
     assert result.exit_code == 0, result.output
     assert "> GET /api/health" in result.output
     assert f"< Access-Control-Allow-Origin: {ALLOWED}" in result.output
-    assert f"Allowed: a page at {ALLOWED} can read the response to GET /api/health." in result.output
+    assert f"Allowed by CORS: a page at {ALLOWED} can read the 200 OK answer to GET /api/health." in result.output
     assert "OPTIONS" not in result.output  # a simple request: no preflight
+
+
+def test_check_allowed_names_the_status_of_an_error_the_route_answers():
+    """CORS lets the page read a 405 as well as a 200: the verdict must not read as "the call works"."""
+    result = cors_command("check", ALLOWED, "--method", "DELETE", "--path", "/api/echo")
+    assert result.exit_code == 0, result.output
+    assert "< 405 METHOD NOT ALLOWED" in result.output
+    verdict = f"Allowed by CORS: a page at {ALLOWED} can read the 405 METHOD NOT ALLOWED answer to DELETE /api/echo."
+    assert verdict in result.output
 
 
 def test_check_sends_the_preflight_a_browser_sends_then_the_request():
@@ -125,6 +134,13 @@ def test_check_with_credentials_allowed_shows_allow_credentials():
     result = cors_command("check", ALLOWED, "--credentials", CORS_ALLOW_CREDENTIALS="true")
     assert result.exit_code == 0, result.output
     assert "< Access-Control-Allow-Credentials: true" in result.output
+
+
+def test_check_a_script_sending_its_own_authorization_needs_no_credentials():
+    """Authorization set by the script is a header like any other: CORS_ALLOW_HEADERS lets it through."""
+    result = cors_command("check", ALLOWED, "--header", "Authorization: Bearer t")
+    assert result.exit_code == 0, result.output
+    assert "< Access-Control-Allow-Credentials" not in result.output
 
 
 def test_check_normalises_the_origin_as_a_browser_sends_it():
@@ -161,6 +177,28 @@ def test_check_method_not_allowed_stops_at_the_preflight():
     assert 'Fix: CORS_ALLOW_METHODS="GET, POST, PUT"' in result.output
 
 
+def test_check_post_outside_allow_methods_blames_the_method_not_the_headers():
+    """Flask-CORS leaves Access-Control-Allow-Headers off a preflight for a method it does not allow."""
+    args = ("--method", "POST", "--path", "/api/echo", "--header", "Content-Type")
+    result = cors_command("check", ALLOWED, *args, CORS_ALLOW_METHODS="GET")
+    assert result.exit_code == 1
+    assert "< Access-Control-Allow-Headers" not in result.output
+    assert (
+        "Blocked: POST is not in CORS_ALLOW_METHODS, so the preflight answer leaves out "
+        "Access-Control-Allow-Headers and the browser refuses Content-Type." in result.output
+    )
+    assert 'Fix: CORS_ALLOW_METHODS="GET, POST"' in result.output
+    assert "CORS_ALLOW_HEADERS" not in result.output
+    assert cors_command("check", ALLOWED, *args, CORS_ALLOW_METHODS="GET, POST").exit_code == 0
+
+
+def test_a_fix_lists_each_name_once_whatever_its_case():
+    settings = Settings.from_environ(PRODUCTION)
+    blocked = Blocked("headers", "", ("content-type", "X-Trace"))
+    fix = suggest_fix(settings, BrowserRequest(ALLOWED, "PUT"), blocked)
+    assert fix == 'Fix: CORS_ALLOW_HEADERS="Content-Type, Authorization, X-Trace"'
+
+
 def test_check_header_not_allowed_names_it_in_the_fix():
     result = cors_command("check", ALLOWED, "--header", "X-Request-Id: 42", "--header", "Authorization: Bearer t")
     assert result.exit_code == 1
@@ -173,7 +211,9 @@ def test_check_credentials_not_allowed():
     result = cors_command("check", ALLOWED, "--credentials")
     assert result.exit_code == 1
     assert "Blocked: credentials sent, but no Access-Control-Allow-Credentials: true." in result.output
-    assert "Fix: CORS_ALLOW_CREDENTIALS=true" in result.output
+    assert "Fix: CORS_ALLOW_CREDENTIALS=true (then a page at any listed origin" in result.output
+    assert "cookies" in result.output
+    assert "Authorization" not in result.output  # a script's own Authorization is CORS_ALLOW_HEADERS' business
 
 
 def test_check_wildcard_with_credentials():
@@ -199,9 +239,6 @@ def test_check_path_outside_the_covered_prefix():
         ("http://localhost:5173", "is a local development origin"),
         ("https://127.0.0.1:8443", "is a local development origin"),
         ("null", "'null' is the origin of sandboxed frames"),
-        ("https://a.pr-1.preview.example.com", "matches one label in place of '*'"),
-        ("https://preview.example.com", "matches one label in place of '*'"),
-        ("https://pr-1.preview.example.com:8443", "with that scheme and port"),
     ],
 )
 def test_check_origin_production_must_refuse_says_why_and_offers_no_fix(origin, why):
@@ -210,6 +247,21 @@ def test_check_origin_production_must_refuse_says_why_and_offers_no_fix(origin, 
     assert "Stays refused: " in result.output
     assert why in result.output
     assert "Fix" not in result.output
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["https://preview.example.com", "https://a.pr-1.preview.example.com", "https://pr-1.preview.example.com:8443"],
+)
+def test_check_origin_beside_a_wildcard_says_what_it_covers_and_how_to_list_the_origin(origin):
+    result = cors_command("check", origin)
+    assert result.exit_code == 1
+    covers = f"{WILDCARD} covers exactly one label in place of '*', with its scheme and port: not {origin}."
+    assert covers in result.output
+    fix = f'CORS_ORIGINS="{ALLOWED}, {WILDCARD}, {origin}"'
+    assert f"Fix, if {origin} is a front end of yours: {fix}" in result.output
+    # The fix is a value production starts with, and that lets the origin in.
+    assert cors_command("check", origin, CORS_ORIGINS=fix.partition("=")[2].strip('"')).exit_code == 0
 
 
 # flask cors check: usage and configuration errors exit with 2

@@ -23,8 +23,8 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import Headers
 
 from . import cors
-from .origins import OriginError, normalise_origin
-from .settings import METHODS, Settings
+from .origins import OriginError, normalise_origin, parse_allowlist
+from .settings import _HEADER_NAME, METHODS, Settings
 
 cors_commands = AppGroup("cors", help="The CORS policy in force, and what a browser at an origin would get.")
 
@@ -39,7 +39,6 @@ FORBIDDEN_HEADER = re.compile(
     r"|(?:proxy|sec)-.*",
     re.IGNORECASE,
 )
-_HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
 
 # Why a browser blocks a response: the reasons `check` reports, each with its own fix.
 NO_ALLOW_ORIGIN = "origin"
@@ -59,7 +58,8 @@ class BrowserRequest:
     path: str = "/api/health"
     # The headers the script sets, by name as written, with their values.
     headers: dict[str, str] = field(default_factory=dict)
-    # fetch()'s credentials: "include": cookies and Authorization go along.
+    # fetch()'s credentials: "include": the user's cookies, TLS client certificate and HTTP authentication
+    # the browser keeps go along. An Authorization header the script sets itself is one of `headers`.
     credentials: bool = False
 
     @property
@@ -135,10 +135,10 @@ def preflight_check(status_code: int, headers: Headers, request: BrowserRequest)
     if blocked:
         return blocked
     wildcard_counts = not request.credentials
-    methods = _items(headers.get("Access-Control-Allow-Methods"))
+    methods = _header_list(headers.get("Access-Control-Allow-Methods"))
     if request.method not in {*SAFELISTED_METHODS, *methods} and not (wildcard_counts and "*" in methods):
         return Blocked(METHOD_NOT_ALLOWED, f"{request.method} is not in Access-Control-Allow-Methods")
-    allowed = {name.lower() for name in _items(headers.get("Access-Control-Allow-Headers"))}
+    allowed = {name.lower() for name in _header_list(headers.get("Access-Control-Allow-Headers"))}
     unsafe = request.unsafe_headers
     missing = tuple(
         name
@@ -152,6 +152,23 @@ def preflight_check(status_code: int, headers: Headers, request: BrowserRequest)
     return None
 
 
+def diagnose(settings: Settings, request: BrowserRequest, blocked: Blocked) -> Blocked:
+    """The block to report: the browser's reason, unless the setting at fault is another one.
+
+    Flask-CORS answers a preflight for a method outside CORS_ALLOW_METHODS without
+    Access-Control-Allow-Headers (and Max-Age). For GET, HEAD or POST the browser then blames the
+    headers, yet listing them changes nothing: the method is what to add.
+    """
+    if blocked.reason == HEADERS_NOT_ALLOWED and request.method not in settings.allow_methods:
+        names = ", ".join(blocked.header_names)
+        return Blocked(
+            METHOD_NOT_ALLOWED,
+            f"{request.method} is not in CORS_ALLOW_METHODS, so the preflight answer leaves out "
+            f"Access-Control-Allow-Headers and the browser refuses {names}",
+        )
+    return blocked
+
+
 def suggest_fix(settings: Settings, request: BrowserRequest, blocked: Blocked) -> str:
     """The setting to change, with its whole new value, or why the request must stay blocked."""
     if blocked.reason in (NO_ALLOW_ORIGIN, PREFLIGHT_STATUS) and not request.path.startswith(cors.COVERED_PATH_PREFIX):
@@ -162,42 +179,52 @@ def suggest_fix(settings: Settings, request: BrowserRequest, blocked: Blocked) -
     if blocked.reason == WILDCARD_WITH_CREDENTIALS:
         return f'Fix: list the origin instead of "*": CORS_ORIGINS="{request.origin}" CORS_ALLOW_CREDENTIALS=true'
     if blocked.reason == CREDENTIALS_NOT_ALLOWED:
-        return "Fix: CORS_ALLOW_CREDENTIALS=true (every listed origin may then send cookies and Authorization)"
+        return (
+            "Fix: CORS_ALLOW_CREDENTIALS=true (then a page at any listed origin can call the API with the user's "
+            "cookies, TLS client certificate or browser-kept HTTP authentication)"
+        )
     if blocked.reason == METHOD_NOT_ALLOWED:
         return f"Fix: {_assignment('CORS_ALLOW_METHODS', [*settings.allow_methods, request.method])}"
     return f"Fix: {_assignment('CORS_ALLOW_HEADERS', [*settings.allow_headers, *blocked.header_names])}"
 
 
 def _origin_fix(settings: Settings, origin: str) -> str:
+    """The CORS_ORIGINS that adds `origin`, or why it stays refused: start-up would refuse that value."""
     if origin == "null":
         return (
             "Stays refused: 'null' is the origin of sandboxed frames, file:// pages and redirects, which any "
             "site can produce. Serve the page from its own origin."
         )
-    try:
-        # An http origin fails on its scheme first; its https twin shows whether something else is wrong too.
-        normalise_origin(origin.replace("http://", "https://", 1), environment=settings.environment)
-        normalise_origin(origin, environment=settings.environment)
-    except OriginError as error:
-        return f"Stays refused: {error}"
+    allowlist = settings.allowlist
+    listed = [*sorted(allowlist.exact), *allowlist.wildcards]
+    # Start-up's own parsing decides. An http origin fails on its scheme first: its https twin, tried
+    # first, shows whether something else is wrong too (a local origin in production, say).
+    for candidate in (origin.replace("http://", "https://", 1), origin):
+        try:
+            parse_allowlist(", ".join([*listed, candidate]), environment=settings.environment)
+        except OriginError as error:
+            return f"Stays refused: {error}"
+    lines = []
     host = _host(origin)
-    for wildcard in settings.allowlist.wildcards:
+    for wildcard in allowlist.wildcards:
         domain = _host(wildcard).removeprefix("*.")
         if host == domain or host.endswith(f".{domain}"):
-            return (
-                f"Stays refused: {wildcard} matches one label in place of '*', with that scheme and port: not "
-                f"{domain} itself, and no deeper name, which whoever runs one of its sites could create."
+            lines.append(
+                f"{wildcard} covers exactly one label in place of '*', with its scheme and port: not {origin}."
             )
-    allowlist = settings.allowlist
-    entries = [*sorted(allowlist.exact), *allowlist.wildcards, origin]
-    fix = f"Fix, if {origin} is a front end of yours: {_assignment('CORS_ORIGINS', entries)}"
+            break
+    lines.append(f"Fix, if {origin} is a front end of yours: {_assignment('CORS_ORIGINS', [*listed, origin])}")
     if allowlist.any_local:
-        fix += "\n(this replaces the default of any local port: list the local front ends you use as well)"
-    return fix
+        lines.append("(this replaces the default of any local port: list the local front ends you use as well)")
+    return "\n".join(lines)
 
 
 def _assignment(variable: str, items: list[str]) -> str:
-    return f'{variable}="{", ".join(items)}"'
+    """VARIABLE="a, b", each item once: names differing in case only (content-type, Content-Type) are one."""
+    unique: dict[str, str] = {}
+    for item in items:
+        unique.setdefault(item.lower(), item)
+    return f'{variable}="{", ".join(unique.values())}"'
 
 
 def _host(origin: str) -> str:
@@ -206,7 +233,8 @@ def _host(origin: str) -> str:
     return authority.rpartition(":")[0] if authority.rpartition(":")[2].isdigit() else authority
 
 
-def _items(value: str | None) -> list[str]:
+def _header_list(value: str | None) -> list[str]:
+    """The items of a comma-separated header value, such as Access-Control-Allow-Methods."""
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
@@ -281,7 +309,12 @@ def _script_headers(ctx: click.Context, param: click.Parameter, values: tuple[st
     metavar="NAME[:VALUE]",
     help="A header the page's script sets (repeat for more). Content-Type alone means application/json.",
 )
-@click.option("--credentials", is_flag=True, help="The page sends cookies or Authorization (credentials: 'include').")
+@click.option(
+    "--credentials",
+    is_flag=True,
+    help="The page calls with credentials: 'include' (the user's cookies, TLS client certificate, browser-kept "
+    "HTTP authentication). An Authorization header the script sets itself is a --header.",
+)
 @click.pass_context
 def check(ctx: click.Context, origin: str, path: str, method: str, headers: dict[str, str], credentials: bool):
     """What a browser at ORIGIN would get.
@@ -292,17 +325,21 @@ def check(ctx: click.Context, origin: str, path: str, method: str, headers: dict
     if not path.startswith("/"):
         raise click.BadParameter("a path starts with /", param_hint="--path")
     request = BrowserRequest(origin, method, path, headers, credentials)
+    settings = current_app.extensions["settings"]
     with _not_logged():
         exchanges, blocked = simulate(current_app.test_client(), request)
     for exchange in exchanges:
         click.echo(format_exchange(exchange) + "\n")
     if blocked is None:
-        click.echo(f"Allowed: a page at {origin} can read the response to {method} {path}.")
+        # With the status: CORS lets the page read an error (a 405 from the route, say) just the same.
+        status = exchanges[-1].status
+        click.echo(f"Allowed by CORS: a page at {origin} can read the {status} answer to {method} {path}.")
         return
+    blocked = diagnose(settings, request, blocked)
     click.echo(f"Blocked: {blocked.detail}.")
     if len(exchanges) == 1 and request.preflighted:
         click.echo(f"The browser stops at the preflight: it never sends the {method}.")
-    click.echo(suggest_fix(current_app.extensions["settings"], request, blocked))
+    click.echo(suggest_fix(settings, request, blocked))
     ctx.exit(1)
 
 
