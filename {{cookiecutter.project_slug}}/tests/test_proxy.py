@@ -132,7 +132,7 @@ def test_trusted_proxy_hops_decides_which_forwarded_values_are_believed(app_behi
 
 
 def test_proxy_fix_is_the_outermost_layer(app_behind):
-    """Wrapped last, it runs first: every other layer, the preflight answers included, sees its result."""
+    """Wrapped last, it runs first: every other layer, the CORS layer included, sees its result."""
     assert not isinstance(app_behind(0).wsgi_app, ProxyFix)
     app = app_behind(1)
     assert isinstance(app.wsgi_app, ProxyFix)

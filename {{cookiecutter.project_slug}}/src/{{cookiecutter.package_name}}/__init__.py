@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api_blueprint)
     if settings.trusted_proxy_hops:
         # Behind that many proxies, the client's address and scheme are in their X-Forwarded-For and
-        # X-Forwarded-Proto. Wrapped last, so that every other layer, the CORS preflights included, sees them.
+        # X-Forwarded-Proto. Wrapped last, so that every other layer, the CORS layer included, sees them.
         hops = settings.trusted_proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app

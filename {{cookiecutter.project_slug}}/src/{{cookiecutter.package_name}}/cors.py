@@ -17,8 +17,9 @@ or slow for an API:
   gets them, error responses included, and `Vary: Origin` goes on each one, allowed, refused or
   without an Origin, so no cache hands one origin's response to another. Flask-CORS adds it to
   some allowed responses only.
-- A request without an Origin gets no CORS headers (Flask-CORS would list the allowlist to it),
-  and `Access-Control-Allow-Private-Network` is sent only when CORS_ALLOW_PRIVATE_NETWORK is true.
+- A request without an Origin gets no CORS headers (with always_send, Flask-CORS would give it the
+  alphabetically first literal allowlist entry as Access-Control-Allow-Origin), and
+  `Access-Control-Allow-Private-Network` is sent only when CORS_ALLOW_PRIVATE_NETWORK is true.
 - A refused cross-origin request logs a WARNING (RefusalLog), so an operator sees a misconfigured
   front end without a browser. Only refusals pay for it: an allowed request costs one test more.
 """
