@@ -7,6 +7,7 @@ half-written is left behind. Jinja appears only in the string literals at the bo
 from __future__ import annotations
 
 import importlib.util
+import json
 import keyword
 import os
 import re
@@ -96,13 +97,17 @@ def main(answers: dict[str, str], repo_dir: str) -> int:
 
 
 if __name__ == "__main__":
+    # The answers arrive as JSON in raw single-quoted strings (tojson escapes every ' in them), so that
+    # no quote or backslash in an answer can break this file; the formatter would switch the quotes.
+    # fmt: off
     sys.exit(
         main(
             {
-                "project_slug": "{{ cookiecutter.project_slug }}",
-                "package_name": "{{ cookiecutter.package_name }}",
-                "production_origins": """{{ cookiecutter.production_origins }}""",
+                "project_slug": json.loads(r'{{ cookiecutter.project_slug | tojson }}'),
+                "package_name": json.loads(r'{{ cookiecutter.package_name | tojson }}'),
+                "production_origins": json.loads(r'{{ cookiecutter.production_origins | tojson }}'),
             },
-            "{{ cookiecutter.get('_repo_dir', '') }}",
+            json.loads(r'{{ cookiecutter.get("_repo_dir", "") | tojson }}'),
         )
     )
+    # fmt: on

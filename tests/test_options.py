@@ -1,6 +1,6 @@
-"""The deployment answers: a compact matrix of bakes that each lint and pass their own tests, and the
-Dockerfile, Kubernetes manifest and workflows checked by the tools that consume them; and the
-template repository's own CI.
+"""Every answer: a compact matrix of bakes that each lint and pass their own tests; the Dockerfile,
+Kubernetes manifest and workflows checked by the tools that consume them; and the template
+repository's own CI.
 """
 
 from __future__ import annotations
@@ -16,27 +16,44 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, bake, free_port, run, run_project_suite
-from test_bake import JINJA_LEFTOVER
+from conftest import ROOT, bake, free_port, jinja_leftovers, run, run_project_suite
 
 BIN = Path(sys.executable).parent
 
-# Every two of the three deployment answers meet in all four combinations of their values (pairwise);
-# the rows also spread python_version over its four values, and allow_credentials and a custom package
-# name over two rows, so each Dockerfile and workflow is baked for a different version.
+# The default answers, as cookiecutter.json gives them: this row is the session's default bake.
+DEFAULT_ROW = {"use_docker": True, "ci": "github", "use_pre_commit": True, "python_version": "3.11"}
+# Every answer at every value at least once. Every two of the three deployment answers meet in all four
+# combinations of their values (pairwise); python_version takes one value per row; the other answers take
+# their non-default value in one row or two, and the matrix test checks the value reaches the project.
 MATRIX = [
-    {"use_docker": True, "ci": "github", "use_pre_commit": True, "python_version": "3.11"},
+    DEFAULT_ROW,
     {
         "use_docker": True,
         "ci": "none",
         "use_pre_commit": False,
         "python_version": "3.12",
         "allow_credentials": True,
-        "project_slug": "orders",
-        "package_name": "orders_core",
+        "project_slug": "billing",
+        "package_name": "billing_core",
     },
-    {"use_docker": False, "ci": "github", "use_pre_commit": False, "python_version": "3.13"},
-    {"use_docker": False, "ci": "none", "use_pre_commit": True, "python_version": "3.14", "allow_credentials": True},
+    {
+        "use_docker": False,
+        "ci": "github",
+        "use_pre_commit": False,
+        "python_version": "3.13",
+        "project_name": "Orders Service",
+        "description": "Takes orders.",
+        "author_name": "Ada",
+        "author_email": "ada@example.org",
+    },
+    {
+        "use_docker": False,
+        "ci": "none",
+        "use_pre_commit": True,
+        "python_version": "3.14",
+        "allow_credentials": True,
+        "production_origins": "https://shop.example.org, https://admin.example.org:8443 https://*.pr.example.org",
+    },
 ]
 # The files each answer adds to the project, when chosen; the README names each of them then, and only then.
 OPTIONAL_FILES = {
@@ -44,6 +61,20 @@ OPTIONAL_FILES = {
     "ci": [".github/workflows/ci.yml"],
     "use_pre_commit": [".pre-commit-config.yaml"],
 }
+
+
+def bake_row(cookies, default_project: Path, answers: dict) -> Path:
+    """The project `answers` bake: the session's default bake for DEFAULT_ROW, which need not be baked again."""
+    return default_project if answers == DEFAULT_ROW else bake(cookies, **answers)
+
+
+def test_default_row_holds_the_default_answers():
+    defaults = json.loads((ROOT / "cookiecutter.json").read_text())
+    assert {
+        answer: value if not isinstance(value, list) else value[0]
+        for answer, value in defaults.items()
+        if answer in DEFAULT_ROW
+    } == DEFAULT_ROW
 
 
 def row_id(answers: dict) -> str:
@@ -81,8 +112,8 @@ def exec_form(instruction: str) -> list[str]:
 
 
 @pytest.mark.parametrize("answers", [pytest.param(answers, id=row_id(answers)) for answers in MATRIX])
-def test_matrix_bake_has_the_chosen_files_lints_and_passes_its_tests(cookies, answers):
-    project = bake(cookies, **answers)
+def test_matrix_bake_has_the_chosen_files_lints_and_passes_its_tests(cookies, default_project, answers):
+    project = bake_row(cookies, default_project, answers)
     readme = (project / "README.md").read_text()
     for answer, paths in OPTIONAL_FILES.items():
         for path in paths:
@@ -90,12 +121,11 @@ def test_matrix_bake_has_the_chosen_files_lints_and_passes_its_tests(cookies, an
             assert (path in readme) == chosen(answers, answer), f"README and {path}"
     assert (project / "deploy").exists() == answers["use_docker"]
     assert (project / ".github").exists() == (answers["ci"] == "github")
-    leftovers = [
-        path.name
-        for path in project.rglob("*")
-        if path.is_file() and JINJA_LEFTOVER.search(path.read_text(errors="replace"))
-    ]
-    assert leftovers == []
+    assert jinja_leftovers(project) == []
+    text = "\n".join(path.read_text(errors="replace") for path in project.rglob("*") if path.is_file())
+    for value in answers.values():
+        if isinstance(value, str):
+            assert value.split(",")[0] in text, value
     for command in (["check", "."], ["format", "--check", "."]):
         lint = run(project, sys.executable, "-m", "ruff", *command)
         assert lint.returncode == 0, lint.stdout + lint.stderr
@@ -104,8 +134,8 @@ def test_matrix_bake_has_the_chosen_files_lints_and_passes_its_tests(cookies, an
 
 
 @pytest.mark.parametrize("answers", rows("use_docker"))
-def test_dockerfile_passes_hadolint_and_its_command_serves_its_health_check(cookies, tmp_path, answers):
-    project = bake(cookies, **answers)
+def test_dockerfile_passes_hadolint_and_its_commands_work(cookies, default_project, tmp_path, answers):
+    project = bake_row(cookies, default_project, answers)
     dockerfile = project / "Dockerfile"
     lint = subprocess.run([BIN / "hadolint", dockerfile], capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
@@ -148,8 +178,8 @@ def test_dockerfile_passes_hadolint_and_its_command_serves_its_health_check(cook
 
 
 @pytest.mark.parametrize("answers", rows("use_docker"))
-def test_kubernetes_manifest_probes_health_and_configures_a_valid_allowlist(cookies, answers):
-    project = bake(cookies, **answers)
+def test_kubernetes_manifest_probes_health_and_configures_a_valid_allowlist(cookies, default_project, answers):
+    project = bake_row(cookies, default_project, answers)
     manifest = (project / "deploy" / "kubernetes.yaml").read_text()
     documents = {document["kind"]: document for document in yaml.safe_load_all(manifest)}
     assert set(documents) == {"ConfigMap", "Deployment", "Service"}
@@ -182,8 +212,8 @@ def test_kubernetes_manifest_probes_health_and_configures_a_valid_allowlist(cook
 
 
 @pytest.mark.parametrize("answers", rows("ci"))
-def test_github_workflow_matches_the_schema_and_runs_ruff_and_pytest(cookies, answers):
-    project = bake(cookies, **answers)
+def test_github_workflow_matches_the_schema_and_runs_ruff_and_pytest(cookies, default_project, answers):
+    project = bake_row(cookies, default_project, answers)
     workflow = project / ".github" / "workflows" / "ci.yml"
     steps = check_github_workflow(workflow)["jobs"]["test"]["steps"]
     assert "${{ github.workflow }}-${{ github.ref }}" in workflow.read_text()
@@ -194,8 +224,8 @@ def test_github_workflow_matches_the_schema_and_runs_ruff_and_pytest(cookies, an
 
 
 @pytest.mark.parametrize("answers", rows("use_pre_commit"))
-def test_pre_commit_configuration_runs_ruff(cookies, answers):
-    project = bake(cookies, **answers)
+def test_pre_commit_configuration_runs_ruff(cookies, default_project, answers):
+    project = bake_row(cookies, default_project, answers)
     (repository,) = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())["repos"]
     assert repository["repo"] == "https://github.com/astral-sh/ruff-pre-commit"
     assert [hook["id"] for hook in repository["hooks"]] == ["ruff-check", "ruff-format"]
@@ -232,3 +262,10 @@ def test_readme_tree_shows_the_default_bake(default_project):
     }
     shown = {"tests/" if path.startswith("tests/") else path for path in files}
     assert readme_tree() == shown
+
+
+def test_template_repository_passes_its_own_ruff():
+    """The root configuration lints the hooks, tests and tools, and leaves the template folder alone."""
+    for command in (["check", "."], ["format", "--check", "."]):
+        lint = subprocess.run([sys.executable, "-m", "ruff", *command], cwd=ROOT, capture_output=True, text=True)
+        assert lint.returncode == 0, lint.stdout + lint.stderr

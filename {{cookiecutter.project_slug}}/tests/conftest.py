@@ -18,9 +18,9 @@ from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.origins import Allowlist, parse_allowlist
 from {{ cookiecutter.package_name }}.settings import DEFAULTS, Settings
 
-# The production origins answered when this project was created.
+# The front ends this API serves in production, as .env.example lists them.
 PRODUCTION_ORIGINS = "{{ cookiecutter.production_origins }}"
-# A single-label wildcard, listed next to them so that every answer has a wildcard to test.
+# A single-label wildcard listed next to them, so that the wildcard rules are tested whatever they hold.
 PREVIEW_WILDCARD = "https://*.preview.example.com"
 PRODUCTION_CORS_ORIGINS = f"{PRODUCTION_ORIGINS}, {PREVIEW_WILDCARD}"
 
@@ -91,6 +91,15 @@ LOOK_ALIKE_ORIGINS = sorted(
         if not is_listed(origin, PRODUCTION_ALLOWLIST)
     }
 )
+
+
+def add_failing_route(app: Flask) -> None:
+    """Add GET /api/fail, which raises as a bug in a view would, with a message that must not reach clients."""
+
+    def fail():
+        raise RuntimeError("connection refused by db.internal:5432")
+
+    app.add_url_rule("/api/fail", "fail", fail)
 
 
 @pytest.fixture

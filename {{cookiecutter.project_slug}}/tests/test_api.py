@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+import conftest
+
 
 @pytest.fixture
 def client(make_app):
     app = make_app(APP_ENV="testing", CORS_ORIGINS="http://localhost:3000")
-    app.add_url_rule("/api/fail", "fail", fail)
+    conftest.add_failing_route(app)
     return app.test_client()
-
-
-def fail():
-    raise RuntimeError("connection refused by db.internal:5432")
 
 
 def assert_json_error(response, status: int):

@@ -27,16 +27,11 @@ import http.server
 import json
 import os
 import shutil
-import socket
 import ssl
 import subprocess
-import sys
-import tempfile
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from importlib.util import find_spec
 from pathlib import Path
 from typing import NamedTuple, NoReturn
@@ -47,12 +42,14 @@ import pytest
 from {{ cookiecutter.package_name }}.origins import parse_allowlist
 from {{ cookiecutter.package_name }}.settings import DEFAULTS
 
+from conftest import PRODUCTION_ORIGINS
+from servers import serve_with_gunicorn
+
 pytestmark = pytest.mark.browser
 
 PROJECT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
-PRODUCTION_ORIGINS = "{{ cookiecutter.production_origins }}"
 _allowlist = parse_allowlist(PRODUCTION_ORIGINS, environment="production")
 # Every listed origin; a wildcard entry is visited at one of its subdomains.
 FRONT_ENDS = [*sorted(_allowlist.exact), *(entry.replace("*", "pr-1") for entry in _allowlist.wildcards)]
@@ -114,12 +111,6 @@ def skip_or_fail(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class FrontEnd(http.server.BaseHTTPRequestHandler):
     """An empty HTML page at every path: the document whose origin the calls come from."""
 
@@ -159,46 +150,6 @@ def self_signed(folder: Path, openssl: str) -> ssl.SSLContext:
     return context
 
 
-@contextmanager
-def gunicorn(**settings: str) -> Iterator[str]:
-    """Serve the API with gunicorn and gunicorn.conf.py on a free loopback port; yield its base URL.
-
-    The API's variables set in the shell are left out: `settings` alone configure it. XDG_RUNTIME_DIR
-    gives this gunicorn a control socket of its own, so it never takes over another gunicorn's.
-    """
-    url = f"http://127.0.0.1:{free_port()}"
-    # gunicorn.conf.py binds 0.0.0.0:$PORT; --bind keeps the tests on loopback. All else is the file's.
-    app = "{{ cookiecutter.package_name }}.wsgi:app"
-    command = [sys.executable, "-m", "gunicorn", "--bind", url.removeprefix("http://"), app]
-    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryFile("w+") as log:
-        environ = {name: value for name, value in os.environ.items() if name not in DEFAULTS}
-        environ |= settings | {"XDG_RUNTIME_DIR": folder}
-        server = subprocess.Popen(command, cwd=PROJECT, env=environ, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 30
-            while not answers(f"{url}/api/health"):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"gunicorn did not start:\n{log.read()}", pytrace=False)
-                time.sleep(0.1)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (always http://127.0.0.1)
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """Headless Chromium, the front ends' host names resolved to an https page server on loopback."""
@@ -232,15 +183,16 @@ class Api(NamedTuple):
 def production(request) -> Iterator[Api]:
     """The API in production, allowing the origins this project was created with."""
     credentials = "true" if request.param else "false"
-    with gunicorn(APP_ENV="production", CORS_ORIGINS=PRODUCTION_ORIGINS, CORS_ALLOW_CREDENTIALS=credentials) as url:
-        yield Api(url, request.param)
+    settings = {"APP_ENV": "production", "CORS_ORIGINS": PRODUCTION_ORIGINS, "CORS_ALLOW_CREDENTIALS": credentials}
+    with serve_with_gunicorn(PROJECT, settings) as server:
+        yield Api(server.url, request.param)
 
 
 @pytest.fixture(scope="module")
 def development() -> Iterator[str]:
     """The API in development with the project's defaults: any local front end, credentials as created."""
-    with gunicorn(APP_ENV="development") as url:
-        yield url
+    with serve_with_gunicorn(PROJECT, {"APP_ENV": "development"}) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 from flask import Blueprint, abort, jsonify, request
 
-import conftest
 from {{ cookiecutter.package_name }} import cors
 from {{ cookiecutter.package_name }}.settings import Settings
+
+import conftest
 
 PRODUCTION_LIKE = ["staging", "production"]
 ALLOWED = conftest.ALLOWED_ORIGINS[0]
@@ -302,17 +303,13 @@ def test_paths_outside_api_get_no_cors_headers(make_app, path):
         assert "origin" not in vary(response)
 
 
-def fail():
-    raise RuntimeError("a bug in a route")
-
-
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [("POST", "/api/echo", 400), ("GET", "/api/missing", 404), ("GET", "/api/echo", 405), ("GET", "/api/fail", 500)],
 )
 def test_errors_are_readable_by_an_allowed_front_end(production_client, method, path, status):
     """A front end can show the JSON error only if the browser lets it read the response."""
-    production_client.application.add_url_rule("/api/fail", "fail", fail)
+    conftest.add_failing_route(production_client.application)
     response = production_client.open(path, method=method, headers={"Origin": ALLOWED})
     assert response.status_code == status
     assert response.json["error"]["status"] == status

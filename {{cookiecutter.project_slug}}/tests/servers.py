@@ -1,0 +1,92 @@
+"""The API served for real, by gunicorn with the project's gunicorn.conf.py, on a free loopback port.
+
+Used by the browser tests here, and by the template's own gunicorn, load and benchmark runs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Gunicorn:
+    """A gunicorn master started by start_gunicorn: its process, the URL it serves, what it printed."""
+
+    process: subprocess.Popen
+    url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+@contextmanager
+def start_gunicorn(project: Path, env: dict[str, str], app: str = "") -> Iterator[Gunicorn]:
+    """Run gunicorn as production does, in `project`, for a `with` block.
+
+    gunicorn reads the project's gunicorn.conf.py from the working directory and serves `app` (by
+    default the project's wsgi module) from src/. Its environment is `env` and PATH, nothing else,
+    so no variable of the shell changes what a test proves. PORT is a free port, and --bind keeps
+    gunicorn on 127.0.0.1 where the file says 0.0.0.0; XDG_RUNTIME_DIR gives each gunicorn a
+    control socket of its own. The block may stop gunicorn itself; otherwise it ends with SIGTERM,
+    then SIGKILL after 30 seconds.
+    """
+    (package,) = {path.parent.name for path in project.glob("src/*/wsgi.py")}
+    port = free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        log_path = Path(folder) / "gunicorn.log"
+        environ = {
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": str(project / "src"),
+            "XDG_RUNTIME_DIR": folder,
+            "PORT": str(port),
+            **env,
+        }
+        command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", app or f"{package}.wsgi:app"]
+        with log_path.open("w") as log:
+            process = subprocess.Popen(command, cwd=project, env=environ, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield Gunicorn(process, f"http://127.0.0.1:{port}", log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextmanager
+def serve_with_gunicorn(project: Path, env: dict[str, str], app: str = "") -> Iterator[Gunicorn]:
+    """start_gunicorn, once /api/health answers 200; RuntimeError, with gunicorn's output, if not within 30 s."""
+    with start_gunicorn(project, env, app) as server:
+        deadline = time.monotonic() + 30
+        while not answers_health_check(server.url):
+            if server.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not serve /api/health:\n{server.log()}")
+            time.sleep(0.1)
+        yield server
+
+
+def answers_health_check(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/api/health", timeout=1) as response:  # noqa: S310 (http://127.0.0.1)
+            return response.status == 200
+    except OSError:
+        return False
