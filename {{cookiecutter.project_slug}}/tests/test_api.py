@@ -55,7 +55,9 @@ def test_echo_refuses_a_body_that_is_not_declared_json(client, content_type, bod
 
 @pytest.mark.parametrize("body", ['{"a": ', "not json", "", "{'a': 1}"])
 def test_echo_refuses_invalid_json(client, body):
-    assert_json_error(client.post("/api/echo", data=body, content_type="application/json"), 400)
+    response = client.post("/api/echo", data=body, content_type="application/json")
+    assert_json_error(response, 400)
+    assert response.json["error"]["detail"] == "The body is not valid JSON."
 
 
 @pytest.mark.parametrize("path", ["/api/missing", "/missing", "/"])

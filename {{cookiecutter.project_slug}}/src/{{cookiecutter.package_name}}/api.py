@@ -19,6 +19,9 @@ def echo():
     """Return the JSON body sent. A browser preflights this request: its body is JSON."""
     if not request.is_json:
         raise BadRequest("Send a JSON body with the header Content-Type: application/json.")
-    # Invalid JSON: a 400. Its detail says where parsing failed only in debug mode (`tasks.py serve`);
-    # otherwise Flask replaces it with its generic Bad Request text.
-    return jsonify(request.get_json())
+    try:
+        body = request.get_json()
+    except BadRequest:
+        # Flask's own message for this is generic outside debug mode.
+        raise BadRequest("The body is not valid JSON.") from None
+    return jsonify(body)
