@@ -15,16 +15,19 @@ import json
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from flask.testing import FlaskClient
 from werkzeug.datastructures import Headers
 
 from . import cors
 from .origins import OriginError, normalise_origin, parse_allowlist
-from .settings import _HEADER_NAME, METHODS, Settings
+from .settings import HEADER_NAME, METHODS, Settings
+
+if TYPE_CHECKING:  # Flask imports its test client when `check` asks for one: no cost to every start-up.
+    from flask.testing import FlaskClient
 
 cors_commands = AppGroup("cors", help="The CORS policy in force, and what a browser at an origin would get.")
 
@@ -289,7 +292,7 @@ def _script_headers(ctx: click.Context, param: click.Parameter, values: tuple[st
     headers = {}
     for item in values:
         name, colon, value = (part.strip() for part in item.partition(":"))
-        if not _HEADER_NAME.fullmatch(name):
+        if not HEADER_NAME.fullmatch(name):
             raise click.BadParameter(f"{name!r} is not a header name")
         if FORBIDDEN_HEADER.fullmatch(name):
             raise click.BadParameter(f"{name} is set by the browser, never by a script (cookies: --credentials)")

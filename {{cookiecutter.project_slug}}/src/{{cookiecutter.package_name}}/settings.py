@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import click
-from dotenv import dotenv_values
 
 from .logs import LOG_FORMATS
 from .origins import SEPARATORS, Allowlist, OriginError, parse_allowlist
@@ -42,7 +41,9 @@ DEFAULTS: dict[str, str] = {
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
-_HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
+# Header names as they survive the way to the app: letters, digits, hyphens. gunicorn and nginx drop a
+# header with an underscore by default (in WSGI, X_Api_Key and X-Api-Key would be the same variable).
+HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
 # What Kubernetes sets in every pod for a Service named cors or cors-<name>: CORS[_<NAME>]_SERVICE_HOST,
 # _SERVICE_PORT[_<port name>], _PORT and _PORT_<port>_<protocol>[_PROTO|_PORT|_ADDR].
 _SERVICE_LINK = re.compile(r"CORS_(?:\w+_)?(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?|PORT(?:_[0-9]+_(?:TCP|UDP|SCTP)\w*)?)")
@@ -139,7 +140,11 @@ class Settings:
 
 def load_settings(dotenv_path: str | None = ".env") -> Settings:
     """Read the process environment and, for local development, the .env file at `dotenv_path`."""
-    dotenv = dotenv_values(dotenv_path) if dotenv_path and os.path.isfile(dotenv_path) else {}
+    if not (dotenv_path and os.path.isfile(dotenv_path)):
+        return Settings.from_environ(os.environ)
+    from dotenv import dotenv_values  # only where there is a .env: production starts without it
+
+    dotenv = dotenv_values(dotenv_path)
     return Settings.from_environ(os.environ, dotenv)
 
 
@@ -193,9 +198,10 @@ def _items(value: str) -> list[str]:
 def _header_names(name: str, value: str) -> tuple[str, ...]:
     """Header names, listed one by one: '*' is refused, as browsers ignore it with credentials."""
     for header in _items(value):
-        if not _HEADER_NAME.fullmatch(header):
+        if not HEADER_NAME.fullmatch(header):
             raise SettingsError(
-                f"{name}: {header!r} is not a header name; list names such as Content-Type, Authorization"
+                f"{name}: {header!r} is not a header name a server passes on; list names of letters, digits "
+                "and hyphens, such as Content-Type, Authorization"
             )
     return tuple(_items(value))
 
