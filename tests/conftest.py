@@ -54,7 +54,9 @@ def jinja_leftovers(project: Path) -> list[str]:
 
 
 def run_project_suite(project: Path) -> subprocess.CompletedProcess:
-    return run(project, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    """The baked project's pytest, as in its own environment: without the template's pytest plugins."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    return run(project, *command, env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
 
 
 @pytest.fixture(scope="session")

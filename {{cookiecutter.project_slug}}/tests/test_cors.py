@@ -252,6 +252,21 @@ def test_private_network_access_is_granted_only_when_configured(make_app, variab
     assert cors_headers(preflight(client, ATTACKER, extra=PRIVATE_NETWORK_REQUEST)) == {}
 
 
+def test_each_request_gets_its_own_answer_when_an_origin_s_answer_is_remembered(make_app):
+    """The answer to a simple request is decided once per Origin and Private Network header, then reused."""
+    client = make_app(APP_ENV="development", CORS_ALLOW_PRIVATE_NETWORK="true").test_client()
+    for _ in range(2):
+        plain = client.get("/api/health", headers={"Origin": LOCAL_FRONT_END})
+        private = client.get("/api/health", headers={"Origin": LOCAL_FRONT_END, **PRIVATE_NETWORK_REQUEST})
+        other_port = client.get("/api/health", headers={"Origin": "http://localhost:5173"})
+        refused = client.get("/api/health", headers={"Origin": ATTACKER})
+        assert plain.headers["Access-Control-Allow-Origin"] == LOCAL_FRONT_END
+        assert "Access-Control-Allow-Private-Network" not in plain.headers
+        assert private.headers["Access-Control-Allow-Private-Network"] == "true"
+        assert other_port.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+        assert cors_headers(refused) == {}
+
+
 def require_authorization():
     if "Authorization" not in request.headers:
         abort(401)

@@ -13,19 +13,22 @@ or slow for an API:
 - That layer answers preflights itself with an empty 204: no request context, no second URL match
   for Flask's automatic OPTIONS, and no before-request hook (authentication) ever sees one.
   Browsers send preflights without credentials by design.
-- For other requests it adds the headers as the response starts, so every response under /api/
-  gets them, error responses included, and `Vary: Origin` goes on each one, allowed, refused or
-  without an Origin, so no cache hands one origin's response to another. Flask-CORS adds it to
-  some allowed responses only.
+- For other requests Flask-CORS's answer depends on the Origin (and a Private Network Access
+  request header) alone, so it is decided once per Origin and remembered: the REMEMBERED_ORIGINS
+  most recent, so a stream of made-up Origins costs no more than deciding each. The layer adds the
+  headers as the response starts, so every response under /api/ gets them, error responses
+  included, and `Vary: Origin` goes on each one, allowed, refused or without an Origin, so no
+  cache hands one origin's response to another. Flask-CORS adds it to some allowed responses only.
 - A request without an Origin gets no CORS headers (with always_send, Flask-CORS would give it the
   alphabetically first literal allowlist entry as Access-Control-Allow-Origin), and
   `Access-Control-Allow-Private-Network` is sent only when CORS_ALLOW_PRIVATE_NETWORK is true.
 - A refused cross-origin request logs a WARNING (RefusalLog), so an operator sees a misconfigured
-  front end without a browser. Only refusals pay for it: an allowed request costs one test more.
+  front end without a browser, every time, remembered answer or not. Only refusals pay for it.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -42,6 +45,8 @@ COVERED_PATH_PREFIX = "/api/"
 EXTENSION_KEY = "cors_options"
 REFUSALS_KEY = "cors_refusals"
 VARY_ORIGIN = ("Vary", "Origin")
+# How many Origins' answers to simple requests are kept: the front ends, with room for passing strangers.
+REMEMBERED_ORIGINS = 1024
 
 LOG = logging.getLogger(__name__)
 
@@ -82,21 +87,17 @@ def is_covered(environ: dict) -> bool:
     return environ.get("PATH_INFO", "").startswith(COVERED_PATH_PREFIX)
 
 
-def cors_headers(options: FlaskCorsOptions, environ: dict, refusals: RefusalLog) -> list[tuple[str, str]]:
+def cors_headers(options: FlaskCorsOptions, environ: dict) -> tuple[tuple[str, str], ...]:
     """The CORS response headers Flask-CORS decides on for the request in `environ`.
 
-    None at all means the Origin is refused (an allowed one always gets Access-Control-Allow-Origin):
-    the one place where both preflights and other requests are decided, so the one place to log it.
+    None at all means the Origin is refused: an allowed one always gets Access-Control-Allow-Origin.
     """
     headers = get_cors_headers(options, EnvironHeaders(environ), environ["REQUEST_METHOD"])
-    if not headers:
-        refusals.record(environ)
-        return []
-    return [
+    return tuple(
         (name, str(value))
         for name, value in headers.items()
         if name != ACL_RESPONSE_PRIVATE_NETWORK or options.allow_private_network
-    ]
+    )
 
 
 @dataclass
@@ -132,16 +133,31 @@ class RefusalLog:
 
 
 def _cors_layer(wsgi_app: WSGIApp, options: FlaskCorsOptions, refusals: RefusalLog) -> WSGIApp:
+    @functools.lru_cache(maxsize=REMEMBERED_ORIGINS)
+    def simple_request_headers(origin: str, private_network: str | None) -> tuple[tuple[str, str], ...]:
+        """Flask-CORS's answer to a request that is not a preflight. It depends on these two request
+        headers alone, so Flask-CORS decides it once per Origin, not on every request."""
+        environ = {"REQUEST_METHOD": "GET", "HTTP_ORIGIN": origin}
+        if private_network is not None:
+            environ["HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"] = private_network
+        return cors_headers(options, environ)
+
     def cors_layer(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if not is_covered(environ):
             return wsgi_app(environ, start_response)
-        if "HTTP_ORIGIN" not in environ:
-            headers = []
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is None:
+            headers = ()
+        elif environ["REQUEST_METHOD"] == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+            headers = cors_headers(options, environ)
+            if not headers:
+                refusals.record(environ)
+            start_response("204 No Content", [*headers, VARY_ORIGIN])
+            return []
         else:
-            headers = cors_headers(options, environ, refusals)
-            if environ["REQUEST_METHOD"] == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
-                start_response("204 No Content", [*headers, VARY_ORIGIN])
-                return []
+            headers = simple_request_headers(origin, environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"))
+            if not headers:
+                refusals.record(environ)
 
         def start_response_with_cors(status: str, response_headers: list, exc_info: Any = None) -> Callable:
             return start_response(status, [*with_vary_origin(response_headers), *headers], exc_info)
