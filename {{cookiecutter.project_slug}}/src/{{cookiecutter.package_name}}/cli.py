@@ -200,13 +200,10 @@ def _origin_fix(settings: Settings, origin: str) -> str:
         )
     allowlist = settings.allowlist
     listed = [*sorted(allowlist.exact), *allowlist.wildcards]
-    # Start-up's own parsing decides. An http origin fails on its scheme first: its https twin, tried
-    # first, shows whether something else is wrong too (a local origin in production, say).
-    for candidate in (origin.replace("http://", "https://", 1), origin):
-        try:
-            parse_allowlist(", ".join([*listed, candidate]), environment=settings.environment)
-        except OriginError as error:
-            return f"Stays refused: {error}"
+    try:  # start-up's own parsing decides
+        parse_allowlist(", ".join([*listed, origin]), environment=settings.environment)
+    except OriginError as error:
+        return f"Stays refused: {error}"
     lines = []
     host = _host(origin)
     for wildcard in allowlist.wildcards:
