@@ -17,16 +17,17 @@ TEMPLATE_DIR = ROOT / "{{cookiecutter.project_slug}}"
 JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%")  # ${{ ... }}, a GitHub Actions expression, is meant to stay
 
 
-def load_servers_module() -> ModuleType:
-    """The generated tests' servers.py (plain Python, no Jinja): one way to run gunicorn for both suites."""
-    spec = importlib.util.spec_from_file_location("servers", TEMPLATE_DIR / "tests" / "servers.py")
+def load_module(name: str, path: Path) -> ModuleType:
+    """The Python file at `path` as module `name`: hooks and helpers that are files, not packages."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
+    sys.modules[name] = module  # dataclasses look their module up while it executes
     spec.loader.exec_module(module)
     return module
 
 
-servers = load_servers_module()
+# The generated tests' servers.py (plain Python, no Jinja): one way to run gunicorn for both suites.
+servers = load_module("servers", TEMPLATE_DIR / "tests" / "servers.py")
 free_port, start_gunicorn, serve_with_gunicorn = servers.free_port, servers.start_gunicorn, servers.serve_with_gunicorn
 
 
@@ -53,9 +54,9 @@ def jinja_leftovers(project: Path) -> list[str]:
     ]
 
 
-def run_project_suite(project: Path) -> subprocess.CompletedProcess:
+def run_project_suite(project: Path, *arguments: str) -> subprocess.CompletedProcess:
     """The baked project's pytest, as in its own environment: without the template's pytest plugins."""
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *arguments]
     return run(project, *command, env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
 
 

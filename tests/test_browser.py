@@ -12,11 +12,10 @@ project skips, and so does this test; with REQUIRE_BROWSER=1 (as in CI) the proj
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
 
-from conftest import bake, run
+from conftest import bake, run_project_suite
 
 BROWSER_VISIBLE_ANSWERS = {
     "allow_credentials": True,
@@ -27,7 +26,7 @@ BROWSER_VISIBLE_ANSWERS = {
 @pytest.mark.parametrize("answers", [{}, BROWSER_VISIBLE_ANSWERS], ids=["defaults", "credentials-wildcard-port"])
 def test_baked_project_passes_its_browser_tests(cookies, answers):
     project = bake(cookies, **answers)
-    result = run(project, sys.executable, "-m", "pytest", "-m", "browser", "-q", "-p", "no:cacheprovider")
+    result = run_project_suite(project, "-m", "browser")
     assert result.returncode == 0, result.stdout + result.stderr
     skipped = re.search(r"^SKIPPED \[\d+\] \S+: (.*)$", result.stdout, re.MULTILINE)
     if skipped:

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_module
 
-
-def load_hook(name: str):
-    spec = importlib.util.spec_from_file_location(f"hook_{name}", ROOT / "hooks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-pre_gen = load_hook("pre_gen_project")
-post_gen = load_hook("post_gen_project")
+pre_gen = load_module("pre_gen_project", ROOT / "hooks" / "pre_gen_project.py")
+post_gen = load_module("post_gen_project", ROOT / "hooks" / "post_gen_project.py")
 
 
 @pytest.mark.parametrize("slug", ["my-api", "api", "orders-api-2", "v2"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,6 +24,9 @@ PRODUCTION_ORIGINS = "{{ cookiecutter.production_origins }}"
 # A single-label wildcard listed next to them, so that the wildcard rules are tested whatever they hold.
 PREVIEW_WILDCARD = "https://*.preview.example.com"
 PRODUCTION_CORS_ORIGINS = f"{PRODUCTION_ORIGINS}, {PREVIEW_WILDCARD}"
+
+# The project's gunicorn settings, which gunicorn's master runs before it starts a worker.
+GUNICORN_CONF = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
 
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
@@ -91,6 +95,11 @@ LOOK_ALIKE_ORIGINS = sorted(
         if not is_listed(origin, PRODUCTION_ALLOWLIST)
     }
 )
+
+
+def vary(response) -> list[str]:
+    """The request headers the response's Vary names, lowercase."""
+    return [item.strip().lower() for item in response.headers.get("Vary", "").split(",") if item.strip()]
 
 
 def add_failing_route(app: Flask) -> None:

@@ -287,15 +287,11 @@ def test_check_usage_errors_exit_2(args, message):
 
 
 @pytest.fixture
-def bad_environment(monkeypatch, tmp_path):
+def bad_environment(clean_environ):
     """A process environment production refuses, and no .env file."""
-    for name in list(os.environ):
-        if name in DEFAULTS or name.startswith("CORS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("APP_ENV", "production")
-    monkeypatch.setenv("CORS_ORIGINS", "http://app.example.com")
-    return monkeypatch
+    clean_environ.setenv("APP_ENV", "production")
+    clean_environ.setenv("CORS_ORIGINS", "http://app.example.com")
+    return clean_environ
 
 
 @pytest.mark.parametrize("args", [["show"], ["check", ALLOWED]])

@@ -39,20 +39,16 @@ def cors_headers(response) -> dict[str, str]:
     return {name: value for name, value in response.headers if name.lower().startswith("access-control-")}
 
 
-def vary(response) -> list[str]:
-    return [item.strip().lower() for item in response.headers.get("Vary", "").split(",") if item.strip()]
-
-
 def assert_allowed(client, origin):
     for response in simple_and_preflight(client, origin):
         assert response.headers.get("Access-Control-Allow-Origin") == origin
-        assert "origin" in vary(response)
+        assert "origin" in conftest.vary(response)
 
 
 def assert_refused(client, origin):
     for response in simple_and_preflight(client, origin):
         assert cors_headers(response) == {}
-        assert "origin" in vary(response)
+        assert "origin" in conftest.vary(response)
 
 
 def comma_set(value: str) -> set[str]:
@@ -152,13 +148,13 @@ def test_an_allowed_preflight_is_answered_at_once_with_the_policy(production_cli
     assert allowed_methods == {"get", "head", "post", "put", "patch", "delete"}
     assert comma_set(response.headers["Access-Control-Allow-Headers"]) == {"authorization", "content-type"}
     assert response.headers["Access-Control-Max-Age"] == "600"
-    assert vary(response) == ["origin"]
+    assert conftest.vary(response) == ["origin"]
 
 
 def test_a_refused_preflight_gets_no_permission(production_client):
     response = preflight(production_client, ATTACKER, headers="authorization,content-type")
     assert cors_headers(response) == {}
-    assert vary(response) == ["origin"]
+    assert conftest.vary(response) == ["origin"]
 
 
 @pytest.mark.parametrize(("method", "allowed"), [("POST", True), ("GET", True), ("DELETE", False), ("PURGE", False)])
@@ -207,7 +203,7 @@ def test_development_star_sends_a_wildcard_without_credentials(make_app, origin)
 def test_every_api_response_varies_by_origin(production_client, origin, path):
     """Otherwise a shared cache could hand one origin's response, or a refusal, to another."""
     headers = {"Origin": origin} if origin else {}
-    assert vary(production_client.get(path, headers=headers)) == ["origin"]
+    assert conftest.vary(production_client.get(path, headers=headers)) == ["origin"]
 
 
 @pytest.mark.parametrize(
@@ -233,7 +229,7 @@ def test_a_request_without_origin_gets_no_cors_headers(production_client, method
     """curl, servers and crawlers send no Origin: CORS is not theirs, and the allowlist stays private."""
     response = production_client.open(path, method=method, **request_options)
     assert cors_headers(response) == {}
-    assert vary(response) == ["origin"]
+    assert conftest.vary(response) == ["origin"]
 
 
 PRIVATE_NETWORK_REQUEST = {"Access-Control-Request-Private-Network": "true"}
@@ -265,6 +261,16 @@ def test_each_request_gets_its_own_answer_when_an_origin_s_answer_is_remembered(
         assert private.headers["Access-Control-Allow-Private-Network"] == "true"
         assert other_port.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
         assert cors_headers(refused) == {}
+
+
+@pytest.mark.parametrize(("origin", "logged"), [("", False), (f"https://{'a' * 8000}.example.com", True)])
+def test_an_empty_or_oversized_origin_gets_no_cors_headers(production_client, caplog, origin, logged):
+    """An empty Origin is no Origin; one longer than any host name is decided without being remembered."""
+    response = production_client.get("/api/health", headers={"Origin": origin})
+    assert response.status_code == 200
+    assert cors_headers(response) == {}
+    assert conftest.vary(response) == ["origin"]
+    assert ("CORS refused origin" in caplog.text) == logged
 
 
 def require_authorization():
@@ -315,7 +321,7 @@ def test_paths_outside_api_get_no_cors_headers(make_app, path):
     simple = client.get(path, headers={"Origin": LOCAL_FRONT_END})
     for response in (simple, preflight(client, LOCAL_FRONT_END, path=path)):
         assert cors_headers(response) == {}
-        assert "origin" not in vary(response)
+        assert "origin" not in conftest.vary(response)
 
 
 @pytest.mark.parametrize(
@@ -329,7 +335,7 @@ def test_errors_are_readable_by_an_allowed_front_end(production_client, method, 
     assert response.status_code == status
     assert response.json["error"]["status"] == status
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
-    assert vary(response) == ["origin"]
+    assert conftest.vary(response) == ["origin"]
 
 
 def test_a_second_cors_policy_on_the_same_app_is_refused(make_app):

@@ -6,7 +6,6 @@ import json
 import logging
 import runpy
 import sys
-from pathlib import Path
 
 import pytest
 from gunicorn.config import Config
@@ -16,10 +15,11 @@ from {{ cookiecutter.package_name }} import cors, create_app, logs
 from {{ cookiecutter.package_name }}.logs import TEXT_FORMAT, JsonFormatter, Throttle, printable
 from {{ cookiecutter.package_name }}.settings import Settings, SettingsError
 
+import conftest
+
 ALLOWED = "https://app.example.com"
 REFUSED = "https://evil.example.net"
 PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": ALLOWED}
-PROJECT = Path(__file__).resolve().parents[1]
 
 
 class Clock:
@@ -105,7 +105,8 @@ def test_an_allowed_request_never_reaches_the_refusal_log(app):
     app.extensions[cors.REFUSALS_KEY].throttle = Untouchable()
     client = app.test_client()
     assert client.get("/api/health", headers={"Origin": ALLOWED}).status_code == 200
-    assert client.options("/api/health", headers={"Origin": ALLOWED, "Access-Control-Request-Method": "GET"})
+    preflight = client.options("/api/health", headers={"Origin": ALLOWED, "Access-Control-Request-Method": "GET"})
+    assert preflight.status_code == 204
 
 
 # A client's values cannot forge, split or bloat a line
@@ -262,7 +263,7 @@ def test_gunicorn_error_and_access_lines_follow_log_format(monkeypatch, restore_
     """gunicorn's master reads gunicorn.conf.py, then sets its loggers up from the file's settings."""
     for name, value in {**PRODUCTION, "LOG_FORMAT": log_format}.items():
         monkeypatch.setenv(name, value)
-    conf = runpy.run_path(str(PROJECT / "gunicorn.conf.py"))
+    conf = runpy.run_path(str(conftest.GUNICORN_CONF))
     config = Config()
     for name in ("accesslog", "errorlog", "logconfig_dict"):
         config.set(name, conf[name])

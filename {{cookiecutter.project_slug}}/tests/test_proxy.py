@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import runpy
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from flask import Flask, request
@@ -14,6 +13,8 @@ from gunicorn.config import Config
 from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import TestResponse
+
+import conftest
 
 ALLOWED = "https://app.example.com"
 OTHER_ALLOWED = "https://admin.example.com"
@@ -37,11 +38,6 @@ def origin_header(origin: str | None) -> dict[str, str]:
     return {"Origin": origin} if origin else {}
 
 
-def varied_headers(response: TestResponse) -> list[str]:
-    """The request headers that the response's Vary names, lowercase."""
-    return [name.strip().lower() for name in response.headers.get("Vary", "").split(",") if name.strip()]
-
-
 class SharedCache:
     """A shared cache as RFC 9111 section 4.1 has it: a stored response is reused for a later request to
     the same URL only when every request header its `Vary` names has the same value in both requests.
@@ -54,7 +50,7 @@ class SharedCache:
     def get(self, path: str, headers: dict[str, str]) -> TestResponse:
         if path in self.stored:
             stored_headers, response = self.stored[path]
-            if all(stored_headers.get(name) == Headers(headers).get(name) for name in varied_headers(response)):
+            if all(stored_headers.get(name) == Headers(headers).get(name) for name in conftest.vary(response)):
                 return response
         response = self.client.get(path, headers=headers)
         self.stored[path] = (Headers(headers), response)
@@ -81,14 +77,14 @@ def test_responses_that_differ_by_origin_all_carry_vary_origin(app_behind, metho
     allowed_origins = {origin: r.headers.get("Access-Control-Allow-Origin") for origin, r in responses.items()}
     assert allowed_origins == {None: None, ALLOWED: ALLOWED, OTHER_ALLOWED: OTHER_ALLOWED, REFUSED: None}
     # Without an Origin too: a cache may store that response first and must not serve it to a browser.
-    assert all("origin" in varied_headers(response) for response in responses.values())
+    assert all("origin" in conftest.vary(response) for response in responses.values())
 
 
 def test_responses_outside_the_api_do_not_depend_on_origin(app_behind):
     response = app_behind(0).test_client().get("/", headers=origin_header(ALLOWED))
     assert response.status_code == 404
     assert not [name for name, _ in response.headers if name.startswith("Access-Control-")]
-    assert "origin" not in varied_headers(response)
+    assert "origin" not in conftest.vary(response)
 
 
 @pytest.mark.parametrize(
@@ -147,7 +143,7 @@ def test_gunicorn_trusts_forwarded_headers_only_behind_proxies(clean_environ, ho
     clean_environ.setenv("APP_ENV", "testing")
     clean_environ.setenv("CORS_ORIGINS", ALLOWED)
     clean_environ.setenv("TRUSTED_PROXY_HOPS", hops)
-    conf = runpy.run_path(str(Path(__file__).resolve().parents[1] / "gunicorn.conf.py"))
+    conf = runpy.run_path(str(conftest.GUNICORN_CONF))
     config = Config()
     config.set("forwarded_allow_ips", conf["forwarded_allow_ips"])
     assert config.forwarded_allow_ips == trusted

@@ -11,7 +11,6 @@ import importlib
 import os
 import runpy
 import sys
-from pathlib import Path
 
 import flask.cli
 import pytest
@@ -21,8 +20,9 @@ from flask import Flask
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.settings import SettingsError
 
+import conftest
+
 PACKAGE = "{{ cookiecutter.package_name }}"
-GUNICORN_CONF = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
 PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com"}
 
 BAD_ENVIRONMENTS = [
@@ -154,7 +154,7 @@ def test_gunicorn_conf_stops_gunicorn_with_status_2_and_the_error(set_environ, c
     """gunicorn's master runs this file before it starts a worker: one error line and exit status 2."""
     set_environ(**variables)
     with pytest.raises(SystemExit) as stop:
-        runpy.run_path(str(GUNICORN_CONF))
+        runpy.run_path(str(conftest.GUNICORN_CONF))
     assert stop.value.code == 2
     errors = capsys.readouterr().err
     assert errors.startswith(f"Error: {named}")
@@ -164,14 +164,14 @@ def test_gunicorn_conf_stops_gunicorn_with_status_2_and_the_error(set_environ, c
 def test_gunicorn_conf_ignores_a_dotenv_file(clean_environ, tmp_path, capsys):
     (tmp_path / ".env").write_text("APP_ENV=development\n")
     with pytest.raises(SystemExit) as stop:
-        runpy.run_path(str(GUNICORN_CONF))
+        runpy.run_path(str(conftest.GUNICORN_CONF))
     assert stop.value.code == 2
     assert "APP_ENV=production" in capsys.readouterr().err
 
 
 def test_gunicorn_conf_takes_its_settings_from_the_environment(set_environ):
     set_environ(**PRODUCTION, PORT="9000", WEB_CONCURRENCY="4", GUNICORN_TIMEOUT="60")
-    conf = runpy.run_path(str(GUNICORN_CONF))
+    conf = runpy.run_path(str(conftest.GUNICORN_CONF))
     assert conf["bind"] == "0.0.0.0:9000"
     assert (conf["workers"], conf["timeout"], conf["graceful_timeout"]) == (4, 60, 60)
     assert (conf["accesslog"], conf["errorlog"]) == ("-", "-")

@@ -193,11 +193,6 @@ def suggest_fix(settings: Settings, request: BrowserRequest, blocked: Blocked) -
 
 def _origin_fix(settings: Settings, origin: str) -> str:
     """The CORS_ORIGINS that adds `origin`, or why it stays refused: start-up would refuse that value."""
-    if origin == "null":
-        return (
-            "Stays refused: 'null' is the origin of sandboxed frames, file:// pages and redirects, which any "
-            "site can produce. Serve the page from its own origin."
-        )
     allowlist = settings.allowlist
     listed = [*sorted(allowlist.exact), *allowlist.wildcards]
     try:  # start-up's own parsing decides

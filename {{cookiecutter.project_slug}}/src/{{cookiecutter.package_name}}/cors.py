@@ -42,11 +42,12 @@ from .logs import Throttle, printable
 from .settings import Settings
 
 COVERED_PATH_PREFIX = "/api/"
-EXTENSION_KEY = "cors_options"
 REFUSALS_KEY = "cors_refusals"
 VARY_ORIGIN = ("Vary", "Origin")
 # How many Origins' answers to simple requests are kept: the front ends, with room for passing strangers.
 REMEMBERED_ORIGINS = 1024
+# scheme://, a host name of at most 253 characters, :port.
+LONGEST_ORIGIN = len("https://") + 253 + len(":65535")
 
 LOG = logging.getLogger(__name__)
 
@@ -57,11 +58,10 @@ FlaskCorsOptions = Any
 
 def init_app(app: Flask, settings: Settings) -> None:
     """Apply the policy that `settings` describe to every route under COVERED_PATH_PREFIX."""
-    if EXTENSION_KEY in app.extensions:
+    if REFUSALS_KEY in app.extensions:
         raise RuntimeError("CORS is already configured on this app: a second policy would widen the first")
-    options = app.extensions[EXTENSION_KEY] = flask_cors_options(settings)
     refusals = app.extensions[REFUSALS_KEY] = RefusalLog(settings.environment)
-    app.wsgi_app = _cors_layer(app.wsgi_app, options, refusals)
+    app.wsgi_app = _cors_layer(app.wsgi_app, flask_cors_options(settings), refusals)
 
 
 def flask_cors_options(settings: Settings) -> FlaskCorsOptions:
@@ -133,20 +133,21 @@ class RefusalLog:
 
 
 def _cors_layer(wsgi_app: WSGIApp, options: FlaskCorsOptions, refusals: RefusalLog) -> WSGIApp:
-    @functools.lru_cache(maxsize=REMEMBERED_ORIGINS)
-    def simple_request_headers(origin: str, private_network: str | None) -> tuple[tuple[str, str], ...]:
-        """Flask-CORS's answer to a request that is not a preflight. It depends on these two request
-        headers alone, so Flask-CORS decides it once per Origin, not on every request."""
+    def simple_request_headers(origin: str, private_network: bool) -> tuple[tuple[str, str], ...]:
+        """Flask-CORS's answer to a request that is not a preflight: it depends on the Origin and on
+        whether the request asks for private network access, nothing else."""
         environ = {"REQUEST_METHOD": "GET", "HTTP_ORIGIN": origin}
-        if private_network is not None:
-            environ["HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"] = private_network
+        if private_network:
+            environ["HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"] = "true"
         return cors_headers(options, environ)
+
+    remembered_headers = functools.lru_cache(maxsize=REMEMBERED_ORIGINS)(simple_request_headers)
 
     def cors_layer(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if not is_covered(environ):
             return wsgi_app(environ, start_response)
         origin = environ.get("HTTP_ORIGIN")
-        if origin is None:
+        if not origin:  # as Flask-CORS sees it, an empty Origin is none
             headers = ()
         elif environ["REQUEST_METHOD"] == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             headers = cors_headers(options, environ)
@@ -155,7 +156,13 @@ def _cors_layer(wsgi_app: WSGIApp, options: FlaskCorsOptions, refusals: RefusalL
             start_response("204 No Content", [*headers, VARY_ORIGIN])
             return []
         else:
-            headers = simple_request_headers(origin, environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"))
+            # What the answer depends on, and no more, so that odd header values share one entry.
+            private_network = options.allow_private_network and (
+                environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
+            )
+            # Only an Origin a browser could send is remembered: a client's 8 KB header is decided and dropped.
+            decide = remembered_headers if len(origin) <= LONGEST_ORIGIN else simple_request_headers
+            headers = decide(origin, private_network)
             if not headers:
                 refusals.record(environ)
 

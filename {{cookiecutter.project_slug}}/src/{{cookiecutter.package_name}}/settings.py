@@ -197,13 +197,14 @@ def _items(value: str) -> list[str]:
 
 def _header_names(name: str, value: str) -> tuple[str, ...]:
     """Header names, listed one by one: '*' is refused, as browsers ignore it with credentials."""
-    for header in _items(value):
+    headers = tuple(_items(value))
+    for header in headers:
         if not HEADER_NAME.fullmatch(header):
             raise SettingsError(
                 f"{name}: {header!r} is not a header name a server passes on; list names of letters, digits "
                 "and hyphens, such as Content-Type, Authorization"
             )
-    return tuple(_items(value))
+    return headers
 
 
 def _methods(name: str, value: str) -> tuple[str, ...]:
