@@ -1,15 +1,18 @@
-"""The generated README's two commands, run as a user would on a machine with only Python."""
+"""The generated README's commands, run as a user would: the two commands on a machine with only Python,
+and the `flask cors` sessions of its Debugging CORS section, which must print what the README shows."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
-from conftest import bake, free_port
+from conftest import bake, free_port, run
 
 
 def get(url: str, headers: dict[str, str], deadline: float):
@@ -51,3 +54,29 @@ def test_tasks_test_then_serve_in_a_fresh_virtual_environment(cookies):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
+
+
+def shell_sessions(markdown: str) -> list[tuple[str, str, int]]:
+    """Each `$ command` in the code blocks of `markdown`: the command (continuation lines joined), the
+    output the block shows for it, and the exit status a following `$ echo $?` shows (0 without one)."""
+    sessions: list[tuple[str, str, int]] = []
+    for block in re.findall(r"^```\n(\$ .*?)^```", markdown, re.MULTILINE | re.DOTALL):
+        for command, output in re.findall(r"^\$ ((?:.*\\\n)*.*)\n((?:(?!\$ ).*\n)*)", block, re.MULTILINE):
+            if command == "echo $?":
+                sessions[-1] = (*sessions[-1][:2], int(output))
+            else:
+                sessions.append((command.replace("\\\n", " "), output, 0))
+    return sessions
+
+
+def test_debugging_cors_sessions_print_what_the_readme_shows(default_project):
+    readme = (default_project / "README.md").read_text()
+    sessions = shell_sessions(readme.split("## Debugging CORS", 1)[1].split("\n## ", 1)[0])
+    assert [re.search(r"flask --app \S+ (cors \w+)", command)[1] for command, _, _ in sessions] == [
+        "cors show",
+        "cors check",
+    ]
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    for command, output, status in sessions:
+        result = run(default_project, "bash", "-c", command, env={"PATH": path})
+        assert (result.stdout, result.returncode) == (output, status), result.stderr
