@@ -75,25 +75,12 @@ def test_production_origins_accepted(origins, value):
     assert pre_gen.origins_problem(value, origins) is None
 
 
-@pytest.mark.parametrize(
-    ("value", "quoted"),
-    [
-        ("", "required"),
-        ("*", "'*'"),
-        ("null", "'null'"),
-        ("http://app.example.com", "https origins only"),
-        ("app.example.com", "no scheme"),
-        ("https://app.example.com/path", "no path"),
-        ("https://*.com", "wildcard"),
-        ("https://localhost:3000", "local development origin"),
-        ("https://app.example.com, https://app.example.com:99999", "port"),
-        ("^https://.*\\.example\\.com$", "starts with https://"),
-    ],
-)
-def test_production_origins_refused_as_the_app_refuses_them(origins, value, quoted):
-    problem = pre_gen.origins_problem(value, origins)
-    assert problem.startswith("production_origins: ")
-    assert quoted in problem
+# The rules themselves are the generated project's (tests/test_origins.py): the hook must only say what the app says.
+@pytest.mark.parametrize("value", ["", "*", "http://app.example.com", "https://*.github.io", "https://localhost:3000"])
+def test_production_origins_refused_with_the_app_s_own_message(origins, value):
+    with pytest.raises(origins.OriginError) as refused:
+        origins.parse_allowlist(value, environment="production")
+    assert pre_gen.origins_problem(value, origins) == f"production_origins: {refused.value}"
 
 
 def test_template_dir_found_from_an_absolute_or_relative_repo_dir(monkeypatch):

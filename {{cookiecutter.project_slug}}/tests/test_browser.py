@@ -181,7 +181,7 @@ class Api(NamedTuple):
 
 @pytest.fixture(scope="module", params=[False, True], ids=["credentials-off", "credentials-on"])
 def production(request) -> Iterator[Api]:
-    """The API in production, allowing the origins this project was created with."""
+    """The API in production, allowing its production front ends (PRODUCTION_ORIGINS)."""
     credentials = "true" if request.param else "false"
     settings = {"APP_ENV": "production", "CORS_ORIGINS": PRODUCTION_ORIGINS, "CORS_ALLOW_CREDENTIALS": credentials}
     with serve_with_gunicorn(PROJECT, settings) as server:
@@ -190,7 +190,7 @@ def production(request) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def development() -> Iterator[str]:
-    """The API in development with the project's defaults: any local front end, credentials as created."""
+    """The API in development with its defaults: any local front end, credentials as settings.DEFAULTS has them."""
     with serve_with_gunicorn(PROJECT, {"APP_ENV": "development"}) as server:
         yield server.url
 
