@@ -20,7 +20,7 @@ SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 TAKEN_NAMES = frozenset({"flask", "flask_cors", "werkzeug", "click", "jinja2", "dotenv", "gunicorn", "test", "tests"})
 # The generated project's own origin rules, found in the unrendered template folder: the hook
 # refuses exactly what the app would refuse.
-ORIGINS_MODULE_GLOB = "*cookiecutter.project_slug*/src/*/origins.py"
+ORIGINS_MODULE_GLOB = "*cookiecutter.project_slug*/src/*/cors/origins.py"
 
 
 def slug_problem(slug: str) -> str | None:

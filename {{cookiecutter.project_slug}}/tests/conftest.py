@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 
 from {{ cookiecutter.package_name }} import create_app
-from {{ cookiecutter.package_name }}.origins import Allowlist, parse_allowlist
+from {{ cookiecutter.package_name }}.cors.origins import Allowlist, parse_allowlist
 from {{ cookiecutter.package_name }}.settings import DEFAULTS, Settings
 
 # The front ends this API serves in production, as .env.example lists them.

@@ -39,8 +39,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from {{ cookiecutter.package_name }}.origins import parse_allowlist
-from {{ cookiecutter.package_name }}.settings import DEFAULTS
+from {{ cookiecutter.package_name }}.cors.origins import parse_allowlist
+from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT
 
 from conftest import PRODUCTION_ORIGINS
 from servers import serve_with_gunicorn
@@ -54,7 +54,7 @@ _allowlist = parse_allowlist(PRODUCTION_ORIGINS, environment="production")
 # Every listed origin; a wildcard entry is visited at one of its subdomains.
 FRONT_ENDS = [*sorted(_allowlist.exact), *(entry.replace("*", "pr-1") for entry in _allowlist.wildcards)]
 STRANGER = "https://evil.example.net"
-CREDENTIALS_BY_DEFAULT = DEFAULTS["CORS_ALLOW_CREDENTIALS"] == "true"
+CREDENTIALS_BY_DEFAULT = CREDENTIALS_DEFAULT == "true"
 
 PAYLOAD = {"order": 42}
 # JSON and Authorization both make a request one that the browser preflights.
@@ -190,7 +190,7 @@ def production(request) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def development() -> Iterator[str]:
-    """The API in development with its defaults: any local front end, credentials as settings.DEFAULTS has them."""
+    """The API in development with its defaults: any local front end, credentials as the template answer set them."""
     with serve_with_gunicorn(PROJECT, {"APP_ENV": "development"}) as server:
         yield server.url
 

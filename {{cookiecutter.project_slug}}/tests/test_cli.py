@@ -14,9 +14,9 @@ from click.testing import CliRunner, Result
 from flask.cli import FlaskGroup
 from werkzeug.datastructures import Headers
 
-from {{ cookiecutter.package_name }} import cors, create_app
-from {{ cookiecutter.package_name }}.cli import Blocked, BrowserRequest, is_safelisted_header, preflight_check, suggest_fix
-from {{ cookiecutter.package_name }}.settings import DEFAULTS, Settings
+from {{ cookiecutter.package_name }} import create_app
+from {{ cookiecutter.package_name }}.cors.cli import Blocked, BrowserRequest, is_safelisted_header, preflight_check, suggest_fix
+from {{ cookiecutter.package_name }}.settings import Settings
 
 ALLOWED = "https://app.example.com"
 WILDCARD = "https://*.preview.example.com"
@@ -34,8 +34,14 @@ def cors_command(*args: str, dotenv: dict[str, str] | None = None, **variables: 
 
 
 def row(output: str, name: str) -> str:
-    """The line of `flask cors show` for the setting `name`."""
-    return next(line for line in output.splitlines() if line.startswith(f"{name} "))
+    """The line of `flask cors show` for the setting `name`, without its indentation."""
+    return next(line.strip() for line in output.splitlines() if line.strip().startswith(f"{name} "))
+
+
+def routes_of(output: str, policy: str) -> str:
+    """The routes `flask cors show` lists under `policy`."""
+    section = output.split(f"Policy {policy!r} on ")[1].split("\nPolicy ")[0]
+    return section.split("Routes:")[1]
 
 
 # flask cors show
@@ -53,34 +59,50 @@ def test_show_prints_each_setting_with_its_value_and_source():
     assert any(line.split() == [WILDCARD] for line in result.output.splitlines())
 
 
-def test_show_lists_the_routes_the_policy_covers_and_no_other():
+def test_show_lists_each_policys_routes_and_no_other():
     app = create_app(Settings.from_environ(PRODUCTION))
     app.add_url_rule("/internal/metrics", "metrics", lambda: "")
     output = app.test_cli_runner().invoke(args=["cors", "show"]).output
-    routes = output.split("Routes covered")[1]
-    assert "GET     /api/health" in routes
-    assert "POST    /api/echo" in routes
-    assert "/internal" not in routes
+    default, public = routes_of(output, "default"), routes_of(output, "public")
+    assert "GET     /api/health" in default
+    assert "POST    /api/echo" in default
+    assert "/api/public/status" not in default
+    assert "GET     /api/public/status" in public
+    assert "/internal" not in output
 
 
-def test_show_json_gives_values_sources_and_routes():
+def test_show_says_plainly_that_a_public_policy_allows_every_origin():
+    output = cors_command("show").output
+    public = output.split("Policy 'public' on /api/public/")[1]
+    assert (
+        public.splitlines()[1].strip().startswith("public: every origin may read it (Access-Control-Allow-Origin: *)")
+    )
+    assert row(public, "CORS_PUBLIC_ALLOW_METHODS").split()[1:] == ["GET,", "HEAD", "default"]
+
+
+def test_show_json_gives_each_policy_with_values_sources_and_routes():
     result = cors_command("show", "--json", CORS_EXPOSE_HEADERS="X-Total-Count")
     assert result.exit_code == 0
     report = json.loads(result.output)
-    settings = report["settings"]
-    assert settings["APP_ENV"] == {"value": "production", "source": "environment variable"}
+    assert report["APP_ENV"] == {"value": "production", "source": "environment variable"}
+    default, public = report["policies"]
+    settings = default["settings"]
+    assert (default["name"], default["prefix"], default["public"]) == ("default", "/api/", False)
     assert settings["CORS_ORIGINS"] == {"value": [ALLOWED, WILDCARD], "source": "environment variable"}
     assert settings["CORS_ALLOW_CREDENTIALS"] == {"value": False, "source": "environment variable"}
     assert settings["CORS_MAX_AGE"] == {"value": 600, "source": "default"}
     assert settings["CORS_EXPOSE_HEADERS"]["value"] == ["X-Total-Count"]
-    assert set(settings) == {"APP_ENV", *(name for name in DEFAULTS if name.startswith("CORS_"))}
-    assert {"path": "/api/health", "methods": ["GET"]} in report["covered_routes"]
-    assert {"path": "/api/echo", "methods": ["POST"]} in report["covered_routes"]
+    assert {"path": "/api/health", "methods": ["GET"]} in default["routes"]
+    assert {"path": "/api/echo", "methods": ["POST"]} in default["routes"]
+    assert (public["name"], public["prefix"], public["public"]) == ("public", "/api/public/", True)
+    assert public["settings"]["CORS_PUBLIC_ORIGINS"]["value"] == ["*"]
+    assert public["settings"]["CORS_PUBLIC_ALLOW_CREDENTIALS"]["value"] is False
+    assert public["routes"] == [{"path": "/api/public/status", "methods": ["GET"]}]
 
 
 def test_show_in_development_reports_the_default_of_any_local_port():
-    settings = json.loads(cors_command("show", "--json", APP_ENV="development", CORS_ORIGINS="").output)["settings"]
-    assert "http://localhost:<any port>" in settings["CORS_ORIGINS"]["value"]
+    report = json.loads(cors_command("show", "--json", APP_ENV="development", CORS_ORIGINS="").output)
+    assert "http://localhost:<any port>" in report["policies"][0]["settings"]["CORS_ORIGINS"]["value"]
 
 
 def test_a_value_the_flask_command_copied_from_dotenv_is_reported_as_from_dotenv():
@@ -115,7 +137,8 @@ def test_check_sends_the_preflight_a_browser_sends_then_the_request():
     preview = "https://pr-7.preview.example.com"
     result = cors_command("check", preview, "--method", "POST", "--path", "/api/echo", "--header", "Content-Type")
     assert result.exit_code == 0, result.output
-    preflight, request = result.output.split("\n\n")[:2]
+    policy, preflight, request = result.output.split("\n\n")[:3]
+    assert policy == "Policy: 'default' (/api/)"
     assert preflight.splitlines()[:4] == [
         "> OPTIONS /api/echo",
         f"> Origin: {preview}",
@@ -193,7 +216,7 @@ def test_check_post_outside_allow_methods_blames_the_method_not_the_headers():
 def test_a_fix_lists_each_name_once_whatever_its_case():
     settings = Settings.from_environ(PRODUCTION)
     blocked = Blocked("headers", "", ("content-type", "X-Trace"))
-    fix = suggest_fix(settings, BrowserRequest(ALLOWED, "PUT"), blocked)
+    fix = suggest_fix(settings.policy(), settings.environment, BrowserRequest(ALLOWED, "PUT"), blocked)
     assert fix == 'Fix: CORS_ALLOW_HEADERS="Content-Type, Authorization, X-Trace"'
 
 
@@ -209,7 +232,7 @@ def test_check_credentials_not_allowed():
     result = cors_command("check", ALLOWED, "--credentials")
     assert result.exit_code == 1
     assert "Blocked: credentials sent, but no Access-Control-Allow-Credentials: true." in result.output
-    assert "Fix: CORS_ALLOW_CREDENTIALS=true (then a page at any listed origin" in result.output
+    assert "Fix: CORS_ALLOW_CREDENTIALS=true (then a page at any origin 'default' allows" in result.output
     assert "cookies" in result.output
     assert "Authorization" not in result.output  # a script's own Authorization is CORS_ALLOW_HEADERS' business
 
@@ -227,7 +250,8 @@ def test_check_wildcard_with_credentials():
 def test_check_path_outside_the_covered_prefix():
     result = cors_command("check", ALLOWED, "--path", "/internal")
     assert result.exit_code == 1
-    assert f"serve the route under {cors.COVERED_PATH_PREFIX}" in result.output
+    assert "Policy: none covers /internal" in result.output
+    assert "no policy covers /internal: serve the route under a policy's prefix" in result.output
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,8 @@ import pytest
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
-from {{ cookiecutter.package_name }} import cors, create_app, logs
+from {{ cookiecutter.package_name }} import create_app, logs
+from {{ cookiecutter.package_name }}.cors import layer
 from {{ cookiecutter.package_name }}.logs import TEXT_FORMAT, JsonFormatter, Throttle, printable
 from {{ cookiecutter.package_name }}.settings import Settings, SettingsError
 
@@ -54,12 +55,12 @@ def app(restore_logging):
 def clock(app) -> Clock:
     """The clock of `app`'s refusal log."""
     clock = Clock()
-    app.extensions[cors.REFUSALS_KEY].throttle = Throttle(clock=clock)
+    app.extensions[layer.STATE_KEY].refusals.throttle = Throttle(clock=clock)
     return clock
 
 
 def refusals(caplog) -> list[logging.LogRecord]:
-    return [record for record in caplog.records if record.name == cors.LOG.name]
+    return [record for record in caplog.records if record.name == layer.LOG.name]
 
 
 # What is logged, and what is not
@@ -102,7 +103,7 @@ def test_an_allowed_request_never_reaches_the_refusal_log(app):
         def admit(self, key):
             raise AssertionError("an allowed request paid for the refusal log")
 
-    app.extensions[cors.REFUSALS_KEY].throttle = Untouchable()
+    app.extensions[layer.STATE_KEY].refusals.throttle = Untouchable()
     client = app.test_client()
     assert client.get("/api/health", headers={"Origin": ALLOWED}).status_code == 200
     preflight = client.options("/api/health", headers={"Origin": ALLOWED, "Access-Control-Request-Method": "GET"})
@@ -185,11 +186,11 @@ def test_throttle_admits_each_key_once_and_max_keys_in_all_per_interval():
 
 
 def test_a_disabled_logger_leaves_the_throttle_untouched(app, clock, caplog):
-    cors.LOG.disabled = True
+    layer.LOG.disabled = True
     try:
         app.test_client().get("/api/health", headers={"Origin": REFUSED})
     finally:
-        cors.LOG.disabled = False
+        layer.LOG.disabled = False
     app.test_client().get("/api/health", headers={"Origin": REFUSED})
     (record,) = refusals(caplog)
     assert record.suppressed == 0
@@ -199,7 +200,7 @@ def test_flask_cors_check_does_not_log_its_own_requests(app, caplog):
     result = app.test_cli_runner().invoke(args=["cors", "check", REFUSED])
     assert result.exit_code == 1
     assert refusals(caplog) == []
-    assert not cors.LOG.disabled
+    assert not layer.LOG.disabled
 
 
 # LOG_FORMAT
@@ -240,7 +241,7 @@ def test_json_lines_carry_time_level_logger_message_fields_and_traceback():
 def test_create_app_logs_refusals_as_json_lines_on_stdout_in_production(restore_logging, capsys):
     app = create_app(Settings.from_environ(PRODUCTION))
     app.test_client().get("/api/health", headers={"Origin": REFUSED})
-    (line,) = [line for line in capsys.readouterr().out.splitlines() if cors.LOG.name in line]
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "CORS refused" in line]
     entry = json.loads(line)
     assert {name: entry[name] for name in ("level", "origin", "environment")} == {
         "level": "WARNING",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from {{ cookiecutter.package_name }}.origins import (
+from {{ cookiecutter.package_name }}.cors.origins import (
     LOCAL_HOSTS,
     PUBLIC_SUFFIXES,
     Allowlist,

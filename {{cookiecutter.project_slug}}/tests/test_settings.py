@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
+from {{ cookiecutter.package_name }}.cors.policy import SETTING_DEFAULTS
 from {{ cookiecutter.package_name }}.settings import (
     DEFAULTS,
     ENVIRONMENTS,
@@ -87,7 +88,7 @@ def test_cors_origins_is_required_outside_development_and_has_no_default(environ
 
 
 def test_development_without_cors_origins_allows_any_local_port():
-    assert Settings.from_environ({"APP_ENV": "development"}).allowlist.any_local
+    assert Settings.from_environ({"APP_ENV": "development"}).policy().allowlist.any_local
 
 
 @pytest.mark.parametrize(
@@ -98,7 +99,7 @@ def test_development_without_cors_origins_allows_any_local_port():
     ],
 )
 def test_credentials_accept_the_usual_spellings(value, parsed):
-    assert Settings.from_environ({**PRODUCTION, "CORS_ALLOW_CREDENTIALS": value}).allow_credentials is parsed
+    assert Settings.from_environ({**PRODUCTION, "CORS_ALLOW_CREDENTIALS": value}).policy().allow_credentials is parsed
 
 
 @pytest.mark.parametrize("value", ["maybe", "2", "", "y", "truee", "enabled"])
@@ -116,16 +117,16 @@ def test_every_origin_together_with_credentials_is_refused():
 
 def test_every_origin_without_credentials_is_accepted_in_development():
     settings = Settings.from_environ({"APP_ENV": "development", "CORS_ORIGINS": "*", "CORS_ALLOW_CREDENTIALS": "false"})
-    assert settings.allowlist.any_origin
+    assert settings.policy().allowlist.any_origin
 
 
 def test_defaults_are_the_documented_ones():
     settings = Settings.from_environ(PRODUCTION)
-    assert settings.allow_methods == ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-    assert settings.allow_headers == ("Content-Type", "Authorization")
-    assert settings.expose_headers == ()
-    assert settings.max_age == 600
-    assert settings.allow_private_network is False
+    assert settings.policy().allow_methods == ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+    assert settings.policy().allow_headers == ("Content-Type", "Authorization")
+    assert settings.policy().expose_headers == ()
+    assert settings.policy().max_age == 600
+    assert settings.policy().allow_private_network is False
     assert (settings.port, settings.web_concurrency, settings.timeout) == (8000, 2, 30)
 
 
@@ -146,7 +147,8 @@ def test_defaults_are_the_documented_ones():
     ],
 )
 def test_values_are_parsed_up_to_their_limits(name, value, attribute, parsed):
-    assert getattr(Settings.from_environ({**PRODUCTION, name: value}), attribute) == parsed
+    settings = Settings.from_environ({**PRODUCTION, name: value})
+    assert getattr(settings.policy() if name.startswith("CORS_") else settings, attribute) == parsed
 
 
 @pytest.mark.parametrize(
@@ -192,12 +194,10 @@ def test_every_refusal_names_its_variable_and_quotes_the_value(name, value, quot
     ("misspelt", "meant"),
     [
         ("CORS_ORIGIN", "CORS_ORIGINS"),
-        ("CORS_ALLOW_ORIGINS", "CORS_ORIGINS"),
         ("CORS_ALLOW_CREDENTIAL", "CORS_ALLOW_CREDENTIALS"),
         ("CORS_MAXAGE", "CORS_MAX_AGE"),
         ("CORS_EXPOSE_HEADER", "CORS_EXPOSE_HEADERS"),
         ("CORS_ALLOW_METHOD", "CORS_ALLOW_METHODS"),
-        ("CORS_ALLOWED_HEADERS", "CORS_ALLOW_HEADERS"),
         ("CORS_ALLOW_PRIVATE_NETWORKS", "CORS_ALLOW_PRIVATE_NETWORK"),
     ],
 )
@@ -207,6 +207,33 @@ def test_a_misspelt_cors_variable_is_refused_with_a_suggestion(misspelt, meant, 
     misspelling = {misspelt: "https://app.example.com"}
     message = refusal(PRODUCTION, misspelling) if in_dotenv else refusal({**PRODUCTION, **misspelling})
     assert message == f"{misspelt} is not a setting of this API: did you mean {meant}?"
+
+
+@pytest.mark.parametrize(
+    ("foreign", "meant"),
+    [
+        ("CORS_SUPPORTS_CREDENTIALS", "use CORS_ALLOW_CREDENTIALS"),
+        ("CORS_ALLOWED_ORIGINS", "use CORS_ORIGINS"),
+        ("CORS_ALLOW_ORIGINS", "use CORS_ORIGINS"),
+        ("CORS_ALLOWED_HEADERS", "use CORS_ALLOW_HEADERS"),
+        ("CORS_RESOURCES", "declare paths and policies in policies.py"),
+        ("CORS_PUBLIC_METHODS", "use CORS_PUBLIC_ALLOW_METHODS"),
+    ],
+)
+def test_another_librarys_setting_name_is_refused_naming_this_apis(foreign, meant):
+    """Flask-CORS's and django-cors-headers' names would be ignored without a word."""
+    message = refusal({**PRODUCTION, foreign: "true"})
+    assert message == f"{foreign} is another CORS library's setting, ignored by this API: {meant}"
+
+
+@pytest.mark.parametrize(
+    "variable", ["CORS_PUBLIC_ORIGINS", "CORS_PUBLIC_ALLOW_CREDENTIALS", "CORS_PUBLIC_ALLOWED_ORIGINS"]
+)
+def test_a_public_policys_origins_and_credentials_are_not_settings(variable):
+    """Declared public in code: every origin, never credentials; a variable cannot narrow or widen that."""
+    message = refusal({**PRODUCTION, variable: "true"})
+    assert message.startswith(f"{variable}: the policy 'public' is public (policies.py): every origin may read")
+    assert message.endswith(f"Remove {variable}, or declare a policy that is not public to list origins")
 
 
 # Kubernetes sets CORS_<NAME>_* in every pod for a Service named cors-<name>; other programs have CORS_ names too.
@@ -219,7 +246,7 @@ OTHER_CORS_VARIABLES = {
     "CORS_PORT": "tcp://10.0.0.12:8000",
     "CORS_ORIGINS_PORT": "tcp://10.0.0.13:80",
     "CORS_ALLOW_CREDENTIALS_SERVICE_PORT": "80",
-    "CORS_SEND_WILDCARD": "true",
+    "CORS_ANYWHERE_URL": "https://proxy.example.net",
     "CORS_ALLOW_ALL": "true",
 }
 
@@ -237,7 +264,7 @@ def test_cors_variables_that_resemble_no_setting_are_ignored(in_dotenv):
 def test_an_empty_list_of_methods_is_refused_with_the_default():
     message = refusal({**PRODUCTION, "CORS_ALLOW_METHODS": " "})
     assert message.startswith("CORS_ALLOW_METHODS=' ' lists no method")
-    assert message.endswith(f"the default {DEFAULTS['CORS_ALLOW_METHODS']}")
+    assert message.endswith(f"the default {SETTING_DEFAULTS['ALLOW_METHODS']}")
 
 
 @pytest.mark.parametrize(
@@ -268,7 +295,7 @@ def test_the_environment_wins_over_dotenv_which_wins_over_the_default():
         {"APP_ENV": "development", "CORS_MAX_AGE": "60", "PORT": None},
     )
     assert settings.environment == "testing"
-    assert settings.max_age == 60
+    assert settings.policy().max_age == 60
     assert settings.port == 8000
     assert settings.sources["APP_ENV"] == SOURCE_ENVIRONMENT
     assert settings.sources["CORS_MAX_AGE"] == SOURCE_DOTENV
@@ -280,7 +307,7 @@ def test_load_settings_reads_the_process_environment_and_a_dotenv_file(clean_env
     dotenv.write_text("APP_ENV=development\nCORS_MAX_AGE=60\n")
     clean_environ.setenv("CORS_MAX_AGE", "120")
     settings = load_settings(str(dotenv))
-    assert (settings.environment, settings.max_age) == ("development", 120)
+    assert (settings.environment, settings.policy().max_age) == ("development", 120)
     assert settings.sources["APP_ENV"] == SOURCE_DOTENV
 
 
@@ -296,11 +323,12 @@ def documented_names() -> set[str]:
 
 
 def test_env_example_documents_every_variable_and_nothing_else():
-    assert documented_names() == set(DEFAULTS)
+    default_policy = Settings.from_environ({"APP_ENV": "development"}).policy().declaration
+    assert documented_names() == set(DEFAULTS) | set(default_policy.variables())
 
 
 def test_env_example_as_a_dotenv_starts_in_development():
     """The project's .env is written from .env.example: it must start the app as it is."""
     settings = Settings.from_environ({}, dotenv_values(ENV_EXAMPLE))
     assert settings.environment == "development"
-    assert settings.allowlist.any_local
+    assert settings.policy().allowlist.any_local

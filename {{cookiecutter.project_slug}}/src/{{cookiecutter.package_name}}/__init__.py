@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cors, logs
-from .api import blueprint as api_blueprint
-from .cli import cors_commands
+from .api import blueprints
+from .cors.cli import cors_commands
 from .errors import register_error_handlers
 from .settings import Settings, load_settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app from `settings`, or from the environment and .env when none are given."""
-    settings = settings or load_settings()
+    """Build the app from `settings`, or from the environment when none are given.
+
+    Only the `flask` command (local development) reads .env: a server started with
+    `gunicorn '{{ cookiecutter.package_name }}:create_app()'` never does, so a leftover .env cannot
+    turn production into development.
+    """
+    if settings is None:
+        settings = load_settings(dotenv_path=".env" if os.environ.get("FLASK_RUN_FROM_CLI") == "true" else None)
     logs.configure(settings.log_format)
     app = Flask(__name__)
     app.extensions["settings"] = settings
     cors.init_app(app, settings)
     app.cli.add_command(cors_commands)
     register_error_handlers(app)
-    app.register_blueprint(api_blueprint)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    cors.refuse_other_cors(app)
     if settings.trusted_proxy_hops:
         # Behind that many proxies, the client's address and scheme are in their X-Forwarded-For and
         # X-Forwarded-Proto. Wrapped last, so that every other layer, the CORS layer included, sees them.

@@ -1,11 +1,14 @@
-"""The example API: replace these routes with your own, under the /api/ prefix CORS covers."""
+"""The example API: replace these routes with your own. policies.py says which policy covers each path."""
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import BadRequest
 
+# Under the "default" policy: the origins in CORS_ORIGINS.
 blueprint = Blueprint("api", __name__, url_prefix="/api")
+# Under the "public" policy: any site may read these, without credentials.
+public = Blueprint("public", __name__, url_prefix="/api/public")
 
 
 @blueprint.get("/health")
@@ -25,3 +28,12 @@ def echo():
         # Flask's own message for this is generic outside debug mode.
         raise BadRequest("The body is not valid JSON.") from None
     return jsonify(body)
+
+
+@public.get("/status")
+def status():
+    """What a status page, or any other site, may read: no user data, no credentials."""
+    return jsonify(status="ok")
+
+
+blueprints = (blueprint, public)

@@ -10,43 +10,63 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import click
 
+from .cors.origins import SEPARATORS, Allowlist, OriginError, parse_allowlist
+from .cors.policy import (
+    DEFAULT_POLICY,
+    HEADER_NAME,
+    METHODS,
+    PUBLIC_FIXED,
+    SETTING_DEFAULTS,
+    CorsPolicy,
+    Policy,
+)
 from .logs import LOG_FORMATS
-from .origins import SEPARATORS, Allowlist, OriginError, parse_allowlist
+from .policies import POLICIES
 
 ENVIRONMENTS = ("development", "testing", "staging", "production")
 
-# Every variable read here, with the text used when it is unset (.env.example documents each one;
-# a test keeps the two in step). No CORS_ORIGINS default outside development: see parse_allowlist.
+# Every variable read here besides the policies' own, with the text used when it is unset (.env.example
+# documents each one, and the default policy's CORS_* variables; a test keeps the two in step).
 # LOG_FORMAT's default depends on APP_ENV: see Settings.from_environ.
 DEFAULTS: dict[str, str] = {
     "APP_ENV": "production",
-    "CORS_ORIGINS": "",
-    "CORS_ALLOW_CREDENTIALS": "{{ 'true' if cookiecutter.allow_credentials else 'false' }}",
-    "CORS_ALLOW_METHODS": "GET, HEAD, POST, PUT, PATCH, DELETE",
-    "CORS_ALLOW_HEADERS": "Content-Type, Authorization",
-    "CORS_EXPOSE_HEADERS": "",
-    "CORS_MAX_AGE": "600",
-    "CORS_ALLOW_PRIVATE_NETWORK": "false",
     "PORT": "8000",
     "WEB_CONCURRENCY": "2",
     "GUNICORN_TIMEOUT": "30",
     "TRUSTED_PROXY_HOPS": "0",
     "LOG_FORMAT": "",
 }
+# The default policy's credentials default is the template answer's; every other default is the policy's.
+CREDENTIALS_DEFAULT = "{{ 'true' if cookiecutter.allow_credentials else 'false' }}"
 
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
-# Header names as they survive the way to the app: letters, digits, hyphens. gunicorn and nginx drop a
-# header with an underscore by default (in WSGI, X_Api_Key and X-Api-Key would be the same variable).
-HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
 # What Kubernetes sets in every pod for a Service named cors or cors-<name>: CORS[_<NAME>]_SERVICE_HOST,
 # _SERVICE_PORT[_<port name>], _PORT and _PORT_<port>_<protocol>[_PROTO|_PORT|_ADDR].
 _SERVICE_LINK = re.compile(r"CORS_(?:\w+_)?(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?|PORT(?:_[0-9]+_(?:TCP|UDP|SCTP)\w*)?)")
+# Other CORS libraries' setting names (Flask-CORS's config keys, django-cors-headers'), which this API
+# would otherwise ignore without a word, each with the setting meant (None: what policies.py declares).
+_FOREIGN_SETTINGS: dict[str, str | None] = {
+    "ALLOWED_ORIGINS": "ORIGINS",
+    "ALLOW_ORIGINS": "ORIGINS",
+    "ORIGIN_WHITELIST": "ORIGINS",
+    "ALLOWED_ORIGIN_REGEXES": "ORIGINS",
+    "ALLOW_ALL_ORIGINS": "ORIGINS",
+    "ORIGIN_ALLOW_ALL": "ORIGINS",
+    "SUPPORTS_CREDENTIALS": "ALLOW_CREDENTIALS",
+    "METHODS": "ALLOW_METHODS",
+    "ALLOWED_METHODS": "ALLOW_METHODS",
+    "ALLOWED_HEADERS": "ALLOW_HEADERS",
+    "PREFLIGHT_MAX_AGE": "MAX_AGE",
+    "RESOURCES": None,
+    "URLS_REGEX": None,
+    "SEND_WILDCARD": None,
+    "ALWAYS_SEND": None,
+}
 
 SOURCE_ENVIRONMENT = "environment variable"
 SOURCE_DOTENV = ".env file"
@@ -67,13 +87,8 @@ class Settings:
     """Everything the app and gunicorn are configured with, parsed and checked."""
 
     environment: str
-    allowlist: Allowlist
-    allow_credentials: bool
-    allow_methods: tuple[str, ...]
-    allow_headers: tuple[str, ...]
-    expose_headers: tuple[str, ...]
-    max_age: int
-    allow_private_network: bool
+    # One per policy declared in policies.py, in the order declared.
+    policies: tuple[CorsPolicy, ...]
     port: int
     web_concurrency: int
     timeout: int
@@ -85,50 +100,47 @@ class Settings:
     # (for LOG_FORMAT, whose default depends on APP_ENV, "default for APP_ENV=<environment>").
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
+    def policy(self, name: str = DEFAULT_POLICY) -> CorsPolicy:
+        return next(policy for policy in self.policies if policy.name == name)
+
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str], dotenv: Mapping[str, str | None] | None = None) -> Settings:
-        """Build settings from environment variables, then a .env file's values, then DEFAULTS.
+    def from_environ(
+        cls,
+        environ: Mapping[str, str],
+        dotenv: Mapping[str, str | None] | None = None,
+        declarations: tuple[Policy, ...] = POLICIES,
+    ) -> Settings:
+        """Build settings from environment variables, then a .env file's values, then the defaults.
 
         A real environment variable wins over the same name in .env, as it does for python-dotenv.
         One equal to the .env value is reported as from .env: the `flask` command copies .env into
-        the environment before the app loads.
+        the environment before the app loads. `declarations` are the policies to read (policies.py's).
         """
         dotenv = {name: value for name, value in (dotenv or {}).items() if value is not None}
-        _refuse_misspelt_cors_variables([*environ, *dotenv])
-        values: dict[str, str] = {}
+        _check_declarations(declarations)
+        _refuse_unknown_cors_variables([*environ, *dotenv], declarations)
         sources: dict[str, str] = {}
-        for name, default in DEFAULTS.items():
-            if name in environ and environ[name] != dotenv.get(name):
-                values[name], sources[name] = environ[name], SOURCE_ENVIRONMENT
-            elif name in dotenv:
-                values[name], sources[name] = dotenv[name], SOURCE_DOTENV
-            else:
-                values[name], sources[name] = default, SOURCE_DEFAULT
 
+        def value(name: str, default: str) -> str:
+            if name in environ and environ[name] != dotenv.get(name):
+                sources[name] = SOURCE_ENVIRONMENT
+                return environ[name]
+            if name in dotenv:
+                sources[name] = SOURCE_DOTENV
+                return dotenv[name]
+            sources[name] = SOURCE_DEFAULT
+            return default
+
+        values = {name: value(name, default) for name, default in DEFAULTS.items()}
         environment = _choice("APP_ENV", values["APP_ENV"], ENVIRONMENTS)
-        try:
-            allowlist = parse_allowlist(values["CORS_ORIGINS"], environment=environment)
-        except OriginError as error:
-            raise SettingsError(f"CORS_ORIGINS: {error}") from None
-        allow_credentials = _boolean("CORS_ALLOW_CREDENTIALS", values["CORS_ALLOW_CREDENTIALS"])
-        if allow_credentials and allowlist.any_origin:
-            raise SettingsError(
-                "CORS_ORIGINS='*' cannot be combined with CORS_ALLOW_CREDENTIALS=true: browsers "
-                "refuse credentials from a wildcard. List the origins, or set CORS_ALLOW_CREDENTIALS=false"
-            )
+        policies = tuple(_read_policy(declaration, environment, value, sources) for declaration in declarations)
         if not values["LOG_FORMAT"]:
             # Log collectors where the API is deployed, a person reading a terminal elsewhere.
             values["LOG_FORMAT"] = "json" if environment in ("staging", "production") else "text"
             sources["LOG_FORMAT"] = f"{SOURCE_DEFAULT} for APP_ENV={environment}"
         return cls(
             environment=environment,
-            allowlist=allowlist,
-            allow_credentials=allow_credentials,
-            allow_methods=_methods("CORS_ALLOW_METHODS", values["CORS_ALLOW_METHODS"]),
-            allow_headers=_header_names("CORS_ALLOW_HEADERS", values["CORS_ALLOW_HEADERS"]),
-            expose_headers=_header_names("CORS_EXPOSE_HEADERS", values["CORS_EXPOSE_HEADERS"]),
-            max_age=_integer("CORS_MAX_AGE", values["CORS_MAX_AGE"], 0, 86400),
-            allow_private_network=_boolean("CORS_ALLOW_PRIVATE_NETWORK", values["CORS_ALLOW_PRIVATE_NETWORK"]),
+            policies=policies,
             port=_integer("PORT", values["PORT"], 1, 65535),
             web_concurrency=_integer("WEB_CONCURRENCY", values["WEB_CONCURRENCY"], 1, 64),
             timeout=_integer("GUNICORN_TIMEOUT", values["GUNICORN_TIMEOUT"], 1, 3600),
@@ -148,19 +160,93 @@ def load_settings(dotenv_path: str | None = ".env") -> Settings:
     return Settings.from_environ(os.environ, dotenv)
 
 
-def _refuse_misspelt_cors_variables(names: list[str]) -> None:
+def policy_defaults(declaration: Policy) -> dict[str, str]:
+    """{variable: default} of a declared policy; the default policy's credentials follow the template answer."""
+    defaults = declaration.variables()
+    if declaration.name == DEFAULT_POLICY and "ALLOW_CREDENTIALS" not in declaration.defaults:
+        defaults[declaration.variable("ALLOW_CREDENTIALS")] = CREDENTIALS_DEFAULT
+    return defaults
+
+
+def _read_policy(
+    declaration: Policy, environment: str, value: Callable[[str, str], str], sources: dict[str, str]
+) -> CorsPolicy:
+    """One declared policy's variables, read with `value(name, default)` and checked."""
+    variables = policy_defaults(declaration)
+    values = {name: value(name, default) for name, default in variables.items()}
+    setting = {suffix: values.get(declaration.variable(suffix), "") for suffix in SETTING_DEFAULTS}
+    origins_variable = declaration.variable("ORIGINS")
+    credentials_variable = declaration.variable("ALLOW_CREDENTIALS")
+    if declaration.public:
+        allowlist, allow_credentials = Allowlist(any_origin=True), False
+    else:
+        try:
+            allowlist = parse_allowlist(setting["ORIGINS"], environment=environment)
+        except OriginError as error:
+            raise SettingsError(f"{origins_variable}: {error}") from None
+        allow_credentials = _boolean(credentials_variable, setting["ALLOW_CREDENTIALS"])
+        if allow_credentials and allowlist.any_origin:
+            raise SettingsError(
+                f"{origins_variable}='*' cannot be combined with {credentials_variable}=true: browsers "
+                f"refuse credentials from a wildcard. List the origins, or set {credentials_variable}=false"
+            )
+    return CorsPolicy(
+        declaration=declaration,
+        allowlist=allowlist,
+        allow_credentials=allow_credentials,
+        allow_methods=_methods(declaration.variable("ALLOW_METHODS"), setting["ALLOW_METHODS"]),
+        allow_headers=_header_names(declaration.variable("ALLOW_HEADERS"), setting["ALLOW_HEADERS"]),
+        expose_headers=_header_names(declaration.variable("EXPOSE_HEADERS"), setting["EXPOSE_HEADERS"]),
+        max_age=_integer(declaration.variable("MAX_AGE"), setting["MAX_AGE"], 0, 86400),
+        allow_private_network=_boolean(declaration.variable("ALLOW_PRIVATE_NETWORK"), setting["ALLOW_PRIVATE_NETWORK"]),
+        dynamic_ttl=_integer(declaration.variable("DYNAMIC_TTL"), setting["DYNAMIC_TTL"] or "0", 0, 86400),
+        sources={name: sources[name] for name in variables},
+    )
+
+
+def _check_declarations(declarations: tuple[Policy, ...]) -> None:
+    """The default policy is declared, and no two policies share a name or a prefix."""
+    names = [declaration.name for declaration in declarations]
+    prefixes = [declaration.prefix for declaration in declarations]
+    if DEFAULT_POLICY not in names:
+        raise SettingsError(
+            f"policies.py declares no policy named {DEFAULT_POLICY!r}: it is the one CORS_ORIGINS configures"
+        )
+    for kind, items in (("name", names), ("prefix", prefixes)):
+        repeated = sorted({item for item in items if items.count(item) > 1})
+        if repeated:
+            raise SettingsError(f"policies.py declares two policies with the {kind} {repeated[0]!r}")
+
+
+def _refuse_unknown_cors_variables(names: list[str], declarations: tuple[Policy, ...]) -> None:
     """A misspelt setting would be ignored without a word, the policy left unchanged: refuse it.
 
-    Only a near miss of a setting's name is refused (CORS_ORIGIN, CORS_ALLOW_METHOD). Other CORS_
-    names belong to other programs, such as Kubernetes' service links (_SERVICE_LINK): refusing
-    them would stop every pod of a namespace that has a Service named cors-<something>.
+    Refused: another library's name for a setting (CORS_SUPPORTS_CREDENTIALS, CORS_ALLOWED_ORIGINS),
+    a near miss of a setting's name (CORS_ORIGIN, CORS_ALLOW_METHOD, CORS_PARTNER_ORIGINS), and a
+    setting a public policy fixes in code (CORS_PUBLIC_ORIGINS). Other CORS_ names belong to other
+    programs, such as Kubernetes' service links (_SERVICE_LINK): refusing them would stop every pod of
+    a namespace that has a Service named cors-<something>.
     """
-    settings = [setting for setting in DEFAULTS if setting.startswith("CORS_")]
+    settings = [name for declaration in declarations for name in declaration.variables()]
     for name in names:
-        if name.startswith("CORS_") and name not in DEFAULTS and not _SERVICE_LINK.fullmatch(name):
-            close = difflib.get_close_matches(name, settings, n=1, cutoff=0.8)
-            if close:
-                raise SettingsError(f"{name} is not a setting of this API: did you mean {close[0]}?")
+        if not name.startswith("CORS_") or name in settings or _SERVICE_LINK.fullmatch(name):
+            continue
+        for declaration in declarations:
+            prefix = declaration.variable("")
+            suffix = name.removeprefix(prefix) if name.startswith(prefix) else None
+            if declaration.public and _FOREIGN_SETTINGS.get(suffix, suffix) in PUBLIC_FIXED:
+                raise SettingsError(
+                    f"{name}: the policy {declaration.name!r} is public (policies.py): every origin may read "
+                    f"{declaration.prefix}, with Access-Control-Allow-Origin: * and never with credentials. Remove "
+                    f"{name}, or declare a policy that is not public to list origins"
+                )
+            if suffix in _FOREIGN_SETTINGS:
+                meant = _FOREIGN_SETTINGS[suffix]
+                fix = f"use {declaration.variable(meant)}" if meant else "declare paths and policies in policies.py"
+                raise SettingsError(f"{name} is another CORS library's setting, ignored by this API: {fix}")
+        close = difflib.get_close_matches(name, settings, n=1, cutoff=0.8)
+        if close:
+            raise SettingsError(f"{name} is not a setting of this API: did you mean {close[0]}?")
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
@@ -217,7 +303,7 @@ def _methods(name: str, value: str) -> tuple[str, ...]:
     if not methods:
         raise SettingsError(
             f"{name}={value!r} lists no method, so every preflight would be refused: list methods, "
-            f"or leave it unset for the default {DEFAULTS[name]}"
+            f"or leave it unset for the default {SETTING_DEFAULTS['ALLOW_METHODS']}"
         )
     for method in methods:
         if method not in METHODS:

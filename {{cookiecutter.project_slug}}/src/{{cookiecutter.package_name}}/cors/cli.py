@@ -22,9 +22,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from werkzeug.datastructures import Headers
 
-from . import cors
+from . import layer
 from .origins import OriginError, normalise_origin, parse_allowlist
-from .settings import HEADER_NAME, METHODS, Settings
+from .policy import HEADER_NAME, METHODS, CorsPolicy, policy_for
 
 if TYPE_CHECKING:  # Flask imports its test client when `check` asks for one: no cost to every start-up.
     from flask.testing import FlaskClient
@@ -50,6 +50,7 @@ METHOD_NOT_ALLOWED = "method"
 HEADERS_NOT_ALLOWED = "headers"
 CREDENTIALS_NOT_ALLOWED = "credentials"
 WILDCARD_WITH_CREDENTIALS = "wildcard"
+SEVERAL_ALLOW_ORIGINS = "several"
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,16 @@ def is_safelisted_header(name: str, value: str) -> bool:
 
 def cors_check(headers: Headers, request: BrowserRequest) -> Blocked | None:
     """Fetch's CORS check: None when the browser lets the page read a response with these headers."""
-    allow_origin = headers.get("Access-Control-Allow-Origin")
-    if allow_origin is None:
+    allow_origins = headers.getlist("Access-Control-Allow-Origin")
+    if not allow_origins:
         return Blocked(NO_ALLOW_ORIGIN, "no Access-Control-Allow-Origin in the answer")
+    if len(allow_origins) > 1:
+        values = ", ".join(allow_origins)
+        return Blocked(
+            SEVERAL_ALLOW_ORIGINS,
+            f"{len(allow_origins)} Access-Control-Allow-Origin headers ({values}); browsers accept exactly one",
+        )
+    allow_origin = allow_origins[0]
     if allow_origin == "*" and request.credentials:
         return Blocked(WILDCARD_WITH_CREDENTIALS, "Access-Control-Allow-Origin is '*', refused with credentials")
     if allow_origin not in ("*", request.origin):
@@ -155,48 +163,73 @@ def preflight_check(status_code: int, headers: Headers, request: BrowserRequest)
     return None
 
 
-def diagnose(settings: Settings, request: BrowserRequest, blocked: Blocked) -> Blocked:
+def diagnose(policy: CorsPolicy, request: BrowserRequest, blocked: Blocked) -> Blocked:
     """The block to report: the browser's reason, unless the setting at fault is another one.
 
-    Flask-CORS answers a preflight for a method outside CORS_ALLOW_METHODS without
+    Flask-CORS answers a preflight for a method outside the allowed methods without
     Access-Control-Allow-Headers (and Max-Age). For GET, HEAD or POST the browser then blames the
     headers, yet listing them changes nothing: the method is what to add.
     """
-    if blocked.reason == HEADERS_NOT_ALLOWED and request.method not in settings.allow_methods:
+    if blocked.reason == HEADERS_NOT_ALLOWED and request.method not in policy.allow_methods:
         names = ", ".join(blocked.header_names)
         return Blocked(
             METHOD_NOT_ALLOWED,
-            f"{request.method} is not in CORS_ALLOW_METHODS, so the preflight answer leaves out "
+            f"{request.method} is not in {policy.variable('ALLOW_METHODS')}, so the preflight answer leaves out "
             f"Access-Control-Allow-Headers and the browser refuses {names}",
         )
     return blocked
 
 
-def suggest_fix(settings: Settings, request: BrowserRequest, blocked: Blocked) -> str:
-    """The setting to change, with its whole new value, or why the request must stay blocked."""
-    if blocked.reason in (NO_ALLOW_ORIGIN, PREFLIGHT_STATUS) and not request.path.startswith(cors.COVERED_PATH_PREFIX):
-        prefix = cors.COVERED_PATH_PREFIX
-        return f"Fix: serve the route under {prefix}: the CORS policy covers those paths only, not {request.path}."
+def suggest_fix(policy: CorsPolicy | None, environment: str, request: BrowserRequest, blocked: Blocked) -> str:
+    """The setting to change, with its whole new value, or why the request must stay blocked.
+
+    Never the configuration already in force: when the policy allows what the browser refused, the
+    answer was changed on its way, and that is what the fix names.
+    """
+    if policy is None:
+        return (
+            f"Fix: no policy covers {request.path}: serve the route under a policy's prefix, or declare a Policy "
+            "for it in policies.py."
+        )
+    if blocked.reason == SEVERAL_ALLOW_ORIGINS:
+        return (
+            "Fix: something besides the policy adds Access-Control-Allow-Origin (a proxy, or code that sets it "
+            "itself): remove it there; the policy's own header is enough."
+        )
+    if blocked.reason == NO_ALLOW_ORIGIN and policy.allowlist.allows(request.origin):
+        return (
+            f"Not the policy: {policy.name!r} allows {request.origin}, but the answer carries no matching "
+            "Access-Control-Allow-Origin; see the answer's status and body above."
+        )
     if blocked.reason == NO_ALLOW_ORIGIN:
-        return _origin_fix(settings, request.origin)
+        return _origin_fix(policy, environment, request.origin)
+    if blocked.reason == PREFLIGHT_STATUS:
+        return "Fix: a preflight must get a 2xx answer: see what answered it above."
+    if policy.public and blocked.reason in (WILDCARD_WITH_CREDENTIALS, CREDENTIALS_NOT_ALLOWED):
+        return (
+            f"Stays refused with credentials: {policy.name!r} is public, and never allows them. Call it without "
+            "credentials, or serve the route under a policy that lists its origins."
+        )
     if blocked.reason == WILDCARD_WITH_CREDENTIALS:
-        return f'Fix: list the origin instead of "*": CORS_ORIGINS="{request.origin}" CORS_ALLOW_CREDENTIALS=true'
+        origins, credentials = policy.variable("ORIGINS"), policy.variable("ALLOW_CREDENTIALS")
+        return f'Fix: list the origin instead of "*": {origins}="{request.origin}" {credentials}=true'
     if blocked.reason == CREDENTIALS_NOT_ALLOWED:
         return (
-            "Fix: CORS_ALLOW_CREDENTIALS=true (then a page at any listed origin can call the API with the user's "
-            "cookies, TLS client certificate or browser-kept HTTP authentication)"
+            f"Fix: {policy.variable('ALLOW_CREDENTIALS')}=true (then a page at any origin {policy.name!r} allows can "
+            "call it with the user's cookies, TLS client certificate or browser-kept HTTP authentication)"
         )
     if blocked.reason == METHOD_NOT_ALLOWED:
-        return f"Fix: {_assignment('CORS_ALLOW_METHODS', [*settings.allow_methods, request.method])}"
-    return f"Fix: {_assignment('CORS_ALLOW_HEADERS', [*settings.allow_headers, *blocked.header_names])}"
+        return f"Fix: {_assignment(policy.variable('ALLOW_METHODS'), [*policy.allow_methods, request.method])}"
+    return f"Fix: {_assignment(policy.variable('ALLOW_HEADERS'), [*policy.allow_headers, *blocked.header_names])}"
 
 
-def _origin_fix(settings: Settings, origin: str) -> str:
-    """The CORS_ORIGINS that adds `origin`, or why it stays refused: start-up would refuse that value."""
-    allowlist = settings.allowlist
+def _origin_fix(policy: CorsPolicy, environment: str, origin: str) -> str:
+    """The allowlist that adds `origin`, or why it stays refused: start-up would refuse that value."""
+    allowlist = policy.allowlist
     listed = [*sorted(allowlist.exact), *allowlist.wildcards]
+    variable = policy.variable("ORIGINS")
     try:  # start-up's own parsing decides
-        parse_allowlist(", ".join([*listed, origin]), environment=settings.environment)
+        parse_allowlist(", ".join([*listed, origin]), environment=environment)
     except OriginError as error:
         return f"Stays refused: {error}"
     lines = []
@@ -208,9 +241,13 @@ def _origin_fix(settings: Settings, origin: str) -> str:
                 f"{wildcard} covers exactly one label in place of '*', with its scheme and port: not {origin}."
             )
             break
-    lines.append(f"Fix, if {origin} is a front end of yours: {_assignment('CORS_ORIGINS', [*listed, origin])}")
+    lines.append(f"Fix, if {origin} is a front end of yours: {_assignment(variable, [*listed, origin])}")
     if allowlist.any_local:
         lines.append("(this replaces the default of any local port: list the local front ends you use as well)")
+    dynamic = policy.declaration.dynamic_origins
+    if dynamic is not None:
+        name = getattr(dynamic, "__qualname__", repr(dynamic))
+        lines.append(f"(or make {name}, the policy's dynamic_origins, answer True for it)")
     return "\n".join(lines)
 
 
@@ -259,11 +296,11 @@ def _send(client: FlaskClient, method: str, path: str, headers: dict[str, str]) 
 @contextmanager
 def _not_logged():
     """The requests of a check are questions, not refusals an operator should find in the log."""
-    previous, cors.LOG.disabled = cors.LOG.disabled, True
+    previous, layer.LOG.disabled = layer.LOG.disabled, True
     try:
         yield
     finally:
-        cors.LOG.disabled = previous
+        layer.LOG.disabled = previous
 
 
 def _browser_origin(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -320,7 +357,9 @@ def check(ctx: click.Context, origin: str, path: str, method: str, headers: dict
     if not path.startswith("/"):
         raise click.BadParameter("a path starts with /", param_hint="--path")
     request = BrowserRequest(origin, method, path, headers, credentials)
-    settings = current_app.extensions["settings"]
+    state: layer.CorsState = current_app.extensions[layer.STATE_KEY]
+    policy = policy_for(state.policies, path)
+    click.echo(f"Policy: {policy.name!r} ({policy.prefix})\n" if policy else f"Policy: none covers {path}\n")
     with _not_logged():
         exchanges, blocked = simulate(current_app.test_client(), request)
     for exchange in exchanges:
@@ -330,11 +369,11 @@ def check(ctx: click.Context, origin: str, path: str, method: str, headers: dict
         status = exchanges[-1].status
         click.echo(f"Allowed by CORS: a page at {origin} can read the {status} answer to {method} {path}.")
         return
-    blocked = diagnose(settings, request, blocked)
+    blocked = diagnose(policy, request, blocked) if policy else blocked
     click.echo(f"Blocked: {blocked.detail}.")
     if len(exchanges) == 1 and request.preflighted:
         click.echo(f"The browser stops at the preflight: it never sends the {method}.")
-    click.echo(suggest_fix(settings, request, blocked))
+    click.echo(suggest_fix(policy, state.environment, request, blocked))
     ctx.exit(1)
 
 
@@ -351,48 +390,76 @@ def format_exchange(exchange: Exchange) -> str:
 @cors_commands.command("show")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
 def show(as_json: bool):
-    """The CORS policy in force.
+    """The CORS policies in force.
 
-    Each setting with its value and where the value came from, then the routes the policy covers.
+    For each policy (policies.py): its prefix, each setting with its value and where the value
+    came from, and the routes it decides for.
     """
     report = policy_report(current_app)
-    click.echo(json.dumps(report, indent=2) if as_json else format_policy(report))
+    click.echo(json.dumps(report, indent=2) if as_json else format_policies(report))
 
 
 def policy_report(app: Flask) -> dict:
-    """The CORS settings with their values and sources, and the routes under the covered prefix, as data."""
-    settings: Settings = app.extensions["settings"]
-    values = {
-        "APP_ENV": settings.environment,
-        "CORS_ORIGINS": settings.allowlist.describe(),
-        "CORS_ALLOW_CREDENTIALS": settings.allow_credentials,
-        "CORS_ALLOW_METHODS": list(settings.allow_methods),
-        "CORS_ALLOW_HEADERS": list(settings.allow_headers),
-        "CORS_EXPOSE_HEADERS": list(settings.expose_headers),
-        "CORS_MAX_AGE": settings.max_age,
-        "CORS_ALLOW_PRIVATE_NETWORK": settings.allow_private_network,
-    }
+    """The environment and each policy's settings, sources and routes, as data."""
+    state: layer.CorsState = app.extensions[layer.STATE_KEY]
+    routes = sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
+    policies = []
+    for policy in state.policies:
+        values = {
+            "ORIGINS": policy.allowlist.describe(),
+            "ALLOW_CREDENTIALS": policy.allow_credentials,
+            "ALLOW_METHODS": list(policy.allow_methods),
+            "ALLOW_HEADERS": list(policy.allow_headers),
+            "EXPOSE_HEADERS": list(policy.expose_headers),
+            "MAX_AGE": policy.max_age,
+            "ALLOW_PRIVATE_NETWORK": policy.allow_private_network,
+        }
+        dynamic = policy.declaration.dynamic_origins
+        if dynamic is not None:
+            values["DYNAMIC_TTL"] = policy.dynamic_ttl
+        settings = {}
+        for setting, value in values.items():
+            variable = policy.variable(setting)
+            source = policy.sources.get(variable, "policies.py (public)")
+            settings[variable] = {"value": value, "source": source}
+        policies.append(
+            {
+                "name": policy.name,
+                "prefix": policy.prefix,
+                "public": policy.public,
+                "dynamic_origins": getattr(dynamic, "__qualname__", repr(dynamic)) if dynamic else None,
+                "settings": settings,
+                "routes": [
+                    {"path": rule.rule, "methods": sorted(rule.methods - {"HEAD", "OPTIONS"})}
+                    for rule in routes
+                    if policy_for(state.policies, rule.rule) is policy
+                ],
+            }
+        )
     return {
-        "settings": {name: {"value": value, "source": settings.sources[name]} for name, value in values.items()},
-        "covered_routes": [
-            {"path": rule.rule, "methods": sorted(rule.methods - {"HEAD", "OPTIONS"})}
-            for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
-            if rule.rule.startswith(cors.COVERED_PATH_PREFIX)
-        ],
+        "APP_ENV": {"value": state.environment, "source": app.extensions["settings"].sources["APP_ENV"]},
+        "policies": policies,
     }
 
 
-def format_policy(report: dict) -> str:
-    """A table of the settings (the allowed origins one per line), then the routes covered."""
-    rows = [("setting", "value", "from")]
-    for name, setting in report["settings"].items():
-        value = setting["value"]
-        shown = value if name == "CORS_ORIGINS" else [_text(value)]
-        rows += [(name, shown[0], setting["source"]), *(("", line, "") for line in shown[1:])]
-    widths = [max(len(row[column]) for row in rows) for column in (0, 1)]
-    lines = [f"{name:<{widths[0]}}  {value:<{widths[1]}}  {source}".rstrip() for name, value, source in rows]
-    lines += ["", f"Routes covered (every path under {cors.COVERED_PATH_PREFIX}):"]
-    lines += [f"  {' '.join(route['methods']):<7} {route['path']}" for route in report["covered_routes"]]
+def format_policies(report: dict) -> str:
+    """Per policy: a line saying what it is, a table of its settings (origins one per line), its routes."""
+    lines = [f"APP_ENV  {report['APP_ENV']['value']}  {report['APP_ENV']['source']}"]
+    for policy in report["policies"]:
+        lines += ["", f"Policy {policy['name']!r} on {policy['prefix']}"]
+        if policy["public"]:
+            lines.append("  public: every origin may read it (Access-Control-Allow-Origin: *), never with credentials")
+        if policy["dynamic_origins"]:
+            lines.append(f"  dynamic origins: {policy['dynamic_origins']}, asked about origins not listed below")
+        rows = [("setting", "value", "from")]
+        for name, setting in policy["settings"].items():
+            value = setting["value"]
+            shown = value if name.endswith("_ORIGINS") else [_text(value)]
+            rows += [(name, shown[0], setting["source"]), *(("", line, "") for line in shown[1:])]
+        widths = [max(len(row[column]) for row in rows) for column in (0, 1)]
+        lines += [f"  {name:<{widths[0]}}  {value:<{widths[1]}}  {source}".rstrip() for name, value, source in rows]
+        lines.append("  Routes:")
+        lines += [f"    {' '.join(route['methods']):<7} {route['path']}" for route in policy["routes"]] or ["    none"]
     return "\n".join(lines)
 
 

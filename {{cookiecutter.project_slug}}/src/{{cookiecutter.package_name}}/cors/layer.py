@@ -1,0 +1,324 @@
+"""The policies applied to every request, by one WSGI layer in front of Flask: the one authority.
+
+Flask-CORS decides which origins, methods and headers are allowed and writes the header values.
+This module chooses what Flask-CORS is given and where it runs, because its defaults are unsafe
+or slow for an API:
+
+- Each policy's allowlist goes in as one compiled pattern anchored at both ends
+  (origins.Allowlist). Plain strings would be compared one by one on every request, and a string
+  holding any regex character would become a regex anchored at the start only.
+- Its header builder is called from this layer rather than through `CORS(app)`, whose
+  after-request step also unquotes the path, matches it against resource regexes and formats a
+  debug message on every request. The policy with the longest prefix covering the path decides;
+  a path no policy covers gets no CORS header.
+- The layer answers preflights itself with an empty 204: no request context, no second URL match
+  for Flask's automatic OPTIONS, and no before-request hook (authentication) ever sees one.
+  Browsers send preflights without credentials by design.
+- For other requests Flask-CORS's answer depends on the Origin (and a Private Network Access
+  request header) alone, so it is decided once per Origin and remembered: the REMEMBERED_ORIGINS
+  most recent, so a stream of made-up Origins costs no more than deciding each. The layer adds the
+  headers as the response starts, so every covered response gets them, error responses included,
+  and `Vary: Origin` goes on each one, allowed, refused or without an Origin, so no cache hands
+  one origin's response to another. Flask-CORS adds it to some allowed responses only.
+- An Origin the allowlist refuses is put to the policy's dynamic_origins, if it has one
+  (policy.DynamicOrigins); a yes gets the same headers as a listed origin.
+- Any Access-Control-* header the app sets itself (a view, an after_request hook, Flask-CORS's
+  `CORS()` or `@cross_origin`) never reaches the client: in staging and production it is dropped
+  and an ERROR names the route and the header, once; in development and testing the response
+  becomes a 500 that names them, so the team's own tests fail before it ships.
+- A request without an Origin gets no CORS headers (with always_send, Flask-CORS would give it the
+  alphabetically first literal allowlist entry as Access-Control-Allow-Origin), and
+  `Access-Control-Allow-Private-Network` is sent only when the policy allows private network access.
+- A refused cross-origin request logs a WARNING (RefusalLog), so an operator sees a misconfigured
+  front end without a browser, every time, remembered answer or not. Only refusals pay for it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
+from flask_cors.core import ACL_RESPONSE_PRIVATE_NETWORK, get_cors_headers, serialize_options
+from werkzeug.datastructures import EnvironHeaders
+
+from ..logs import Throttle, printable
+from .policy import LONGEST_ORIGIN, REMEMBERED_ORIGINS, CorsPolicy, DynamicOrigins
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+STATE_KEY = "cors"
+VARY_ORIGIN = ("Vary", "Origin")
+# Development and testing: a response carrying its own Access-Control-* header is replaced by this.
+STRICT_ENVIRONMENTS = frozenset({"development", "testing"})
+_ANY_ORIGIN = re.compile(r".*")
+
+LOG = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+# Flask-CORS's resolved options (its class is private), built once by flask_cors_options.
+FlaskCorsOptions = Any
+Headers = tuple[tuple[str, str], ...]
+
+
+class CorsConflict(RuntimeError):
+    """Something besides the policies would write CORS headers: a second CORS(), @cross_origin."""
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Apply the policies of `settings` to every request of `app`."""
+    if STATE_KEY in app.extensions:
+        raise CorsConflict("CORS is already configured on this app: a second policy would widen the first")
+    state = app.extensions[STATE_KEY] = CorsState(settings.environment, settings.policies)
+    app.wsgi_app = state.wrap(app.wsgi_app)
+    for policy in settings.policies:
+        if policy.public:
+            LOG.info(
+                "CORS policy %r on %s is public: every origin may read it (Access-Control-Allow-Origin: *), "
+                "never with credentials",
+                policy.name,
+                policy.prefix,
+            )
+
+
+def refuse_other_cors(app: Flask) -> None:
+    """Refuse at start-up what would set CORS headers beside the policies: Flask-CORS's CORS() or @cross_origin."""
+    for blueprint, hooks in app.after_request_funcs.items():
+        for hook in hooks:
+            if _is_flask_cors(hook):
+                where = f"blueprint {blueprint!r}" if blueprint else "the app"
+                raise CorsConflict(
+                    f"Flask-CORS's CORS() is registered on {where}: the policies in policies.py are the only "
+                    "source of Access-Control-* headers. Remove CORS() and declare a Policy instead"
+                )
+    for rule in app.url_map.iter_rules():
+        if _is_flask_cors(app.view_functions.get(rule.endpoint)):
+            raise CorsConflict(
+                f"route {rule.rule} (view {rule.endpoint}) is wrapped by Flask-CORS's @cross_origin: the policies "
+                "in policies.py are the only source of Access-Control-* headers. Remove the decorator and "
+                "declare a Policy for its path instead"
+            )
+
+
+def _is_flask_cors(function: Callable | None) -> bool:
+    code = getattr(function, "__code__", None)
+    return code is not None and "flask_cors" in code.co_filename.replace("\\", "/").split("/")
+
+
+def flask_cors_options(policy: CorsPolicy, *, any_origin: bool = False) -> FlaskCorsOptions:
+    """Every option Flask-CORS reads, given explicitly: app.config and FLASK_CORS_* never leak in.
+
+    `any_origin`: the options for an Origin the policy's dynamic_origins has already allowed.
+    """
+    allowlist = policy.allowlist
+    return serialize_options(
+        {
+            "origins": [_ANY_ORIGIN] if any_origin else "*" if allowlist.any_origin else [allowlist.pattern],
+            "send_wildcard": allowlist.any_origin,
+            "supports_credentials": policy.allow_credentials,
+            "methods": list(policy.allow_methods),
+            "allow_headers": list(policy.allow_headers),
+            "expose_headers": list(policy.expose_headers) or None,
+            "max_age": str(policy.max_age),  # as text: Flask-CORS drops a header whose value is 0
+            "allow_private_network": policy.allow_private_network,
+            "vary_header": False,
+            "always_send": False,
+        }
+    )
+
+
+def cors_headers(options: FlaskCorsOptions, environ: dict) -> Headers:
+    """The CORS response headers Flask-CORS decides on for the request in `environ`.
+
+    None at all means the Origin is refused: an allowed one always gets Access-Control-Allow-Origin.
+    """
+    headers = get_cors_headers(options, EnvironHeaders(environ), environ["REQUEST_METHOD"])
+    return tuple(
+        (name, str(value))
+        for name, value in headers.items()
+        if name != ACL_RESPONSE_PRIVATE_NETWORK or options.allow_private_network
+    )
+
+
+class PolicyAnswers:
+    """One policy's answers: Flask-CORS's static decision, then dynamic_origins for what it refuses."""
+
+    def __init__(self, policy: CorsPolicy, environment: str):
+        self.policy = policy
+        self.options = flask_cors_options(policy)
+        self.dynamic = DynamicOrigins(policy, environment) if policy.declaration.dynamic_origins else None
+        self.dynamic_options = flask_cors_options(policy, any_origin=True) if self.dynamic else None
+        self.remembered = functools.lru_cache(maxsize=REMEMBERED_ORIGINS)(self.simple_request_headers)
+
+    def allowed_options(self, origin: str) -> FlaskCorsOptions:
+        """The options that answer `origin`: the static ones, or the dynamic ones once dynamic_origins said yes."""
+        if self.dynamic is None or self.policy.allowlist.allows(origin) or not self.dynamic.allows(origin):
+            return self.options
+        return self.dynamic_options
+
+    def preflight(self, environ: dict) -> Headers:
+        return cors_headers(self.allowed_options(environ["HTTP_ORIGIN"]), environ)
+
+    def simple_request(self, environ: dict) -> Headers:
+        origin = environ["HTTP_ORIGIN"]
+        # What the answer depends on, and no more, so that odd header values share one entry.
+        private_network = self.policy.allow_private_network and (
+            environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
+        )
+        # Only an Origin a browser could send is remembered: a client's 8 KB header is decided and dropped.
+        decide = self.remembered if len(origin) <= LONGEST_ORIGIN else self.simple_request_headers
+        headers = decide(origin, private_network)
+        if headers or self.dynamic is None or not self.dynamic.allows(origin):
+            return headers
+        return decide(origin, private_network, dynamic=True)
+
+    def simple_request_headers(self, origin: str, private_network: bool, dynamic: bool = False) -> Headers:
+        """Flask-CORS's answer to a request that is not a preflight: it depends on the Origin, on
+        whether the request asks for private network access and, for an Origin the allowlist refuses,
+        on whether dynamic_origins allowed it; nothing else."""
+        environ = {"REQUEST_METHOD": "GET", "HTTP_ORIGIN": origin}
+        if private_network:
+            environ["HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"] = "true"
+        return cors_headers(self.dynamic_options if dynamic else self.options, environ)
+
+
+@dataclass
+class CorsState:
+    """What the layer applies, kept on app.extensions["cors"] for the `flask cors` commands and tests."""
+
+    environment: str
+    policies: tuple[CorsPolicy, ...]
+    refusals: RefusalLog = field(init=False)
+    answers: dict[str, PolicyAnswers] = field(init=False)
+    # (route, header) pairs already reported in staging and production.
+    reported_conflicts: set[tuple[str, str]] = field(default_factory=set)
+
+    def __post_init__(self):
+        self.refusals = RefusalLog(self.environment)
+        self.answers = {policy.name: PolicyAnswers(policy, self.environment) for policy in self.policies}
+        # Longest prefix first: the first one covering a path decides.
+        self._by_prefix = sorted(self.answers.values(), key=lambda answers: len(answers.policy.prefix), reverse=True)
+
+    def answers_for(self, path: str) -> PolicyAnswers | None:
+        for answers in self._by_prefix:
+            if answers.policy.covers(path):
+                return answers
+        return None
+
+    def wrap(self, wsgi_app: WSGIApp) -> WSGIApp:
+        strict = self.environment in STRICT_ENVIRONMENTS
+
+        def cors_layer(environ: dict, start_response: Callable) -> Iterable[bytes]:
+            answers = self.answers_for(environ.get("PATH_INFO", ""))
+            origin = environ.get("HTTP_ORIGIN")
+            headers: Headers = ()
+            if answers is not None and origin:  # as Flask-CORS sees it, an empty Origin is none
+                if environ["REQUEST_METHOD"] == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+                    headers = answers.preflight(environ)
+                    if not headers:
+                        self.refusals.record(environ)
+                    start_response("204 No Content", [*headers, VARY_ORIGIN])
+                    return []
+                headers = answers.simple_request(environ)
+                if not headers:
+                    self.refusals.record(environ)
+            conflict: list[bytes] = []
+
+            def start_response_with_cors(status: str, response_headers: list, exc_info: Any = None) -> Callable:
+                own = [name for name, _ in response_headers if name[:15].lower() == "access-control-"]
+                if own:
+                    response_headers = [item for item in response_headers if item[0] not in own]
+                    message = self.report_conflict(environ, own[0])
+                    if strict:
+                        conflict.append(json.dumps(_conflict_error(message)).encode())
+                        status, response_headers = (
+                            "500 INTERNAL SERVER ERROR",
+                            [
+                                ("Content-Type", "application/json"),
+                                ("Content-Length", str(len(conflict[0]))),
+                            ],
+                        )
+                        exc_info = None
+                if answers is not None:
+                    # A refused response carries no CORS header: a test of an allowed origin fails on it too.
+                    cors = () if conflict else headers
+                    response_headers = [*with_vary_origin(response_headers), *cors]
+                return start_response(status, response_headers, exc_info)
+
+            body = wsgi_app(environ, start_response_with_cors)
+            if not conflict:
+                return body
+            if hasattr(body, "close"):
+                body.close()
+            return conflict
+
+        return cors_layer
+
+    def report_conflict(self, environ: dict, header: str) -> str:
+        """Log, once per route and header, that the app set `header` itself; return the message."""
+        request = environ.get("werkzeug.request")
+        rule = getattr(request, "url_rule", None)
+        route = rule.rule if rule is not None else printable(environ.get("PATH_INFO", ""))
+        view = f" (view {rule.endpoint})" if rule is not None else ""
+        message = (
+            f"route {route}{view} set {header} itself; the policies in policies.py are the only source of "
+            "Access-Control-* headers: remove it from the view, hook or extension, or declare a Policy"
+        )
+        if (route, header) not in self.reported_conflicts:
+            self.reported_conflicts.add((route, header))
+            LOG.error(
+                "%s (the header was %s)", message, "refused" if self.environment in STRICT_ENVIRONMENTS else "dropped"
+            )
+        return message
+
+
+def _conflict_error(message: str) -> dict:
+    return {"error": {"status": 500, "title": "CORS header set outside the policies", "detail": message}}
+
+
+@dataclass
+class RefusalLog:
+    """One WARNING line per refused cross-origin request: method, path, environment, Origin.
+
+    The Origin and the path are the client's to choose, so they are escaped and cut (a CR/LF would
+    forge a line), and the lines are throttled: at most one per Origin and 100 in all per minute,
+    the next line saying how many were left out.
+    """
+
+    environment: str
+    throttle: Throttle = field(default_factory=Throttle)
+
+    def record(self, environ: dict) -> None:
+        origin = environ["HTTP_ORIGIN"]
+        # Browsers also send an Origin to the page's own site (on a POST, say): that is not cross-origin.
+        if origin == f"{environ['wsgi.url_scheme']}://{environ.get('HTTP_HOST')}":
+            return
+        suppressed = self.throttle.admit(origin) if LOG.isEnabledFor(logging.WARNING) else None
+        if suppressed is None:
+            return
+        fields = {
+            "method": printable(environ["REQUEST_METHOD"]),
+            "path": printable(environ.get("PATH_INFO", "")),
+            "origin": printable(origin),
+            "environment": self.environment,
+            "suppressed": suppressed,
+        }
+        note = f" ({suppressed} more refusals since the last line were not logged)" if suppressed else ""
+        message = 'CORS refused origin "%s": %s %s, APP_ENV=%s%s'
+        LOG.warning(message, fields["origin"], fields["method"], fields["path"], self.environment, note, extra=fields)
+
+
+def with_vary_origin(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`headers` with Origin added to their Vary header, or a `Vary: Origin` when they have none."""
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == "vary":
+            if "origin" in (item.strip().lower() for item in value.split(",")):
+                return headers
+            return [*headers[:index], (name, f"{value}, Origin"), *headers[index + 1 :]]
+    return [*headers, VARY_ORIGIN]
