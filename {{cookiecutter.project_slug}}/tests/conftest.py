@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
+from werkzeug.exceptions import HTTPException, NotFound
 
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors.origins import Allowlist, parse_allowlist
@@ -102,6 +103,20 @@ def vary(response) -> list[str]:
     return [item.strip().lower() for item in response.headers.get("Vary", "").split(",") if item.strip()]
 
 
+def unrouted_path(app: Flask, prefix: str = "/") -> str:
+    """A path under `prefix` that no route of `app` answers, whatever routes the team has added."""
+    adapter = app.url_map.bind("localhost")
+    for number in range(100):
+        path = f"{prefix}no-such-route-{number}"
+        try:
+            adapter.match(path, method="GET")
+        except NotFound:
+            return path
+        except HTTPException:  # a redirect or a 405: a route is there
+            continue
+    pytest.skip(f"a route answers every path under {prefix}")
+
+
 def add_failing_route(app: Flask) -> None:
     """Add GET /api/fail, which raises as a bug in a view would, with a message that must not reach clients."""
 
@@ -131,5 +146,7 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPat
     for name in list(os.environ):
         if name in DEFAULTS or name.startswith("CORS_"):
             monkeypatch.delenv(name)
+    # Set by `flask` for every command, in its own process: then, and only then, create_app() reads .env.
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
     monkeypatch.chdir(tmp_path)
     return monkeypatch

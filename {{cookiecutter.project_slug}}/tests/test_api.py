@@ -60,9 +60,9 @@ def test_echo_refuses_invalid_json(client, body):
     assert response.json["error"]["detail"] == "The body is not valid JSON."
 
 
-@pytest.mark.parametrize("path", ["/api/missing", "/missing", "/"])
-def test_an_unknown_path_is_a_json_404(client, path):
-    assert_json_error(client.get(path), 404)
+@pytest.mark.parametrize("prefix", ["/api/", "/"])
+def test_an_unknown_path_is_a_json_404(client, prefix):
+    assert_json_error(client.get(conftest.unrouted_path(client.application, prefix)), 404)
 
 
 @pytest.mark.parametrize(("method", "path", "allowed"), [("GET", "/api/echo", "POST"), ("PUT", "/api/health", "GET")])

@@ -15,7 +15,9 @@ from flask.cli import FlaskGroup
 from werkzeug.datastructures import Headers
 
 from {{ cookiecutter.package_name }} import create_app
+from {{ cookiecutter.package_name }}.cors import Policy
 from {{ cookiecutter.package_name }}.cors.cli import Blocked, BrowserRequest, is_safelisted_header, preflight_check, suggest_fix
+from {{ cookiecutter.package_name }}.policies import POLICIES
 from {{ cookiecutter.package_name }}.settings import Settings
 
 ALLOWED = "https://app.example.com"
@@ -284,6 +286,79 @@ def test_check_origin_beside_a_wildcard_says_what_it_covers_and_how_to_list_the_
     assert f"Fix, if {origin} is a front end of yours: {fix}" in result.output
     # The fix is a value production starts with, and that lets the origin in.
     assert cors_command("check", origin, CORS_ORIGINS=fix.partition("=")[2].strip('"')).exit_code == 0
+
+
+def test_check_reads_the_public_policy_for_its_path():
+    result = cors_command("check", "https://evil.example.net", "--path", "/api/public/status")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Policy: 'public' (/api/public/)")
+    assert "< Access-Control-Allow-Origin: *" in result.output
+
+
+def test_check_credentials_on_the_public_policy_stay_refused():
+    result = cors_command(
+        "check", ALLOWED, "--path", "/api/public/status", "--credentials", CORS_ALLOW_CREDENTIALS="true"
+    )
+    assert result.exit_code == 1
+    assert "Stays refused with credentials: 'public' is public, and never allows them." in result.output
+
+
+def test_check_a_write_to_the_public_policy_is_blocked_at_the_preflight():
+    result = cors_command("check", ALLOWED, "--path", "/api/public/status", "--method", "DELETE")
+    assert result.exit_code == 1
+    assert "Blocked: DELETE is not in Access-Control-Allow-Methods." in result.output
+    assert 'Fix: CORS_PUBLIC_ALLOW_METHODS="GET, HEAD, DELETE"' in result.output
+
+
+def test_check_blocks_two_allow_origin_values_and_blames_what_added_the_second():
+    """As in production, where the CORS layer keeps the policy's own header: a proxy's comes on top."""
+    app = create_app(Settings.from_environ(PRODUCTION))
+    inner = app.wsgi_app
+
+    def proxy_adding_its_own(environ, start_response):
+        return inner(
+            environ,
+            lambda status, headers, *rest: start_response(
+                status, [*headers, ("Access-Control-Allow-Origin", "*")], *rest
+            ),
+        )
+
+    app.wsgi_app = proxy_adding_its_own
+    result = app.test_cli_runner().invoke(args=["cors", "check", ALLOWED])
+    assert result.exit_code == 1
+    assert (
+        f"Blocked: 2 Access-Control-Allow-Origin headers ({ALLOWED}, *); browsers accept exactly one." in result.output
+    )
+    assert "Fix: something besides the policy adds Access-Control-Allow-Origin" in result.output
+    assert "CORS_ORIGINS=" not in result.output
+
+
+def test_check_never_offers_the_allowlist_in_force_as_the_fix():
+    """An allowed origin blocked by something else: the fix is not the configuration already there."""
+    app = create_app(Settings.from_environ({**PRODUCTION, "APP_ENV": "testing"}))
+    app.add_url_rule("/api/by-hand", "by_hand", lambda: ("", {"Access-Control-Allow-Origin": "*"}))
+    result = app.test_cli_runner().invoke(args=["cors", "check", ALLOWED, "--path", "/api/by-hand"])
+    assert result.exit_code == 1
+    assert f"Not the policy: 'default' allows {ALLOWED}" in result.output
+    assert "CORS_ORIGINS=" not in result.output
+
+
+def test_check_and_show_account_for_dynamic_origins():
+    def tenant_origins(origin: str) -> bool:
+        return origin == "https://shop.tenant.example"
+
+    declarations = (Policy("default", "/api/", dynamic_origins=tenant_origins), *POLICIES[1:])
+    app = create_app(Settings.from_environ(PRODUCTION, declarations=declarations))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["cors", "check", "https://shop.tenant.example"]).exit_code == 0
+    refused = runner.invoke(args=["cors", "check", "https://other.example"])
+    assert refused.exit_code == 1
+    assert "(or make test_check_and_show_account_for_dynamic_origins.<locals>.tenant_origins, the policy's" in (
+        refused.output
+    )
+    report = json.loads(runner.invoke(args=["cors", "show", "--json"]).output)["policies"][0]
+    assert report["dynamic_origins"].endswith("tenant_origins")
+    assert report["settings"]["CORS_DYNAMIC_TTL"] == {"value": 60, "source": "default"}
 
 
 # flask cors check: usage and configuration errors exit with 2

@@ -61,10 +61,18 @@ def test_create_app_refuses_a_bad_environment(set_environ, variables, named):
     assert named in refusal.value.message
 
 
-def test_create_app_reads_a_local_dotenv_and_the_environment_wins(set_environ, tmp_path):
+def test_under_the_flask_command_create_app_reads_a_local_dotenv_and_the_environment_wins(set_environ, tmp_path):
     (tmp_path / ".env").write_text("APP_ENV=development\n")
+    set_environ(FLASK_RUN_FROM_CLI="true")  # what `flask` sets for every command it runs
     assert create_app().extensions["settings"].environment == "development"
     set_environ(APP_ENV="production")
+    with pytest.raises(SettingsError, match="APP_ENV=production"):
+        create_app()
+
+
+def test_a_server_calling_create_app_ignores_a_dotenv_file(clean_environ, tmp_path):
+    """gunicorn '{{ cookiecutter.package_name }}:create_app()': a .env left on a server must not turn production into development."""
+    (tmp_path / ".env").write_text("APP_ENV=development\n")
     with pytest.raises(SettingsError, match="APP_ENV=production"):
         create_app()
 

@@ -1,0 +1,116 @@
+"""The policies are the only source of Access-Control-* headers: what else sets one never reaches a client.
+
+What teams reach for, as the Flask-CORS documentation teaches it: `@cross_origin()`, `CORS(app)`, a
+header set in a view, an `after_request` hook. In staging and production each is dropped (and an
+ERROR names the route once); in development and testing the response becomes a 500 naming it, and
+what can be seen at start-up stops start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask import Blueprint, Flask, jsonify
+from flask_cors import CORS, cross_origin
+
+import {{ cookiecutter.package_name }}
+from {{ cookiecutter.package_name }} import create_app
+from {{ cookiecutter.package_name }}.cors import CorsConflict
+from {{ cookiecutter.package_name }}.settings import Settings
+
+import conftest
+
+ALLOWED = conftest.ALLOWED_ORIGINS[0]
+REFUSED = "https://evil.example.net"
+
+
+def with_team_routes(app: Flask) -> Flask:
+    """Routes that set CORS headers the ways teams do, added after start-up as a later change would."""
+
+    @cross_origin()
+    def decorated():
+        return jsonify(route="decorated")
+
+    def by_hand():
+        return jsonify(route="by hand"), {
+            "Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Credentials": "true",
+        }
+
+    app.add_url_rule("/api/decorated", "decorated", decorated)
+    app.add_url_rule("/api/by-hand", "by_hand", by_hand)
+    hooked = Blueprint("hooked", __name__, url_prefix="/api/hooked")
+    hooked.add_url_rule("/thing", "thing", lambda: jsonify(route="hooked"))
+
+    @hooked.after_request
+    def open_up(response):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    app.register_blueprint(hooked)
+    return app
+
+
+TEAM_ROUTES = ["/api/decorated", "/api/by-hand", "/api/hooked/thing"]
+
+
+def app_in(environment: str) -> Flask:
+    variables = {"APP_ENV": environment, "CORS_ORIGINS": conftest.PRODUCTION_CORS_ORIGINS}
+    return with_team_routes(create_app(Settings.from_environ({**variables, "CORS_ALLOW_CREDENTIALS": "true"})))
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+@pytest.mark.parametrize("path", TEAM_ROUTES)
+def test_in_production_a_header_set_outside_the_policies_is_dropped(environment, path):
+    client = app_in(environment).test_client()
+    refused = client.get(path, headers={"Origin": REFUSED})
+    assert refused.status_code == 200
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    assert "Access-Control-Allow-Credentials" not in refused.headers
+    allowed = client.get(path, headers={"Origin": ALLOWED})
+    assert allowed.headers.getlist("Access-Control-Allow-Origin") == [ALLOWED]
+
+
+def test_in_production_the_route_and_header_are_logged_once(caplog):
+    client = app_in("production").test_client()
+    for _ in range(3):
+        client.get("/api/by-hand", headers={"Origin": ALLOWED})
+    errors = [record.getMessage() for record in caplog.records if record.levelno == logging.ERROR]
+    assert errors == [
+        "route /api/by-hand (view by_hand) set Access-Control-Allow-Origin itself; the policies in policies.py are "
+        "the only source of Access-Control-* headers: remove it from the view, hook or extension, or declare a "
+        "Policy (the header was dropped)"
+    ]
+
+
+@pytest.mark.parametrize("environment", ["development", "testing"])
+@pytest.mark.parametrize("path", TEAM_ROUTES)
+def test_in_development_a_header_set_outside_the_policies_is_a_500_naming_the_route(environment, path):
+    response = app_in(environment).test_client().get(path, headers={"Origin": ALLOWED})
+    assert response.status_code == 500
+    assert response.json["error"]["title"] == "CORS header set outside the policies"
+    assert response.json["error"]["detail"].startswith(f"route {path} (view ")
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_a_header_set_outside_the_policies_is_refused_outside_them_too():
+    app = app_in("testing")
+    app.add_url_rule("/internal/open", "open", lambda: ("ok", {"Access-Control-Allow-Origin": "*"}))
+    assert app.test_client().get("/internal/open").status_code == 500
+
+
+def test_a_route_wrapped_by_cross_origin_stops_start_up(monkeypatch):
+    team = Blueprint("team", __name__, url_prefix="/api/team")
+    team.add_url_rule("/thing", "thing", cross_origin()(lambda: "ok"))
+    monkeypatch.setattr({{ cookiecutter.package_name }}, "blueprints", (*{{ cookiecutter.package_name }}.blueprints, team))
+    with pytest.raises(CorsConflict, match=r"route /api/team/thing \(view team.thing\) is wrapped by Flask-CORS's"):
+        create_app(Settings.from_environ({"APP_ENV": "development"}))
+
+
+def test_a_second_cors_extension_is_refused():
+    app = create_app(Settings.from_environ({"APP_ENV": "development"}))
+    CORS(app)
+    with pytest.raises(CorsConflict, match=r"Flask-CORS's CORS\(\) is registered on the app"):
+        {{ cookiecutter.package_name }}.cors.refuse_other_cors(app)
+    assert app.test_client().get("/api/health", headers={"Origin": "http://localhost:3000"}).status_code == 500

@@ -1,0 +1,281 @@
+"""Policies per path (policies.py), over HTTP: which policy answers which path, the public policy,
+policies configured by their own variables, and origins decided at run time by a callable.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask import Flask, jsonify
+
+from {{ cookiecutter.package_name }} import create_app
+from {{ cookiecutter.package_name }}.cors import Policy
+from {{ cookiecutter.package_name }}.cors.policy import DynamicOrigins
+from {{ cookiecutter.package_name }}.policies import POLICIES
+from {{ cookiecutter.package_name }}.settings import Settings, SettingsError
+
+import conftest
+
+ALLOWED = conftest.ALLOWED_ORIGINS[0]
+REFUSED = "https://evil.example.net"
+PRODUCTION = {
+    "APP_ENV": "production",
+    "CORS_ORIGINS": conftest.PRODUCTION_CORS_ORIGINS,
+    "CORS_ALLOW_CREDENTIALS": "true",
+}
+PARTNER = "https://portal.partner.example"
+PARTNERS = Policy("partners", "/api/partners/")
+
+
+def app_with(declarations: tuple[Policy, ...], **variables: str) -> Flask:
+    """The app with `declarations` in place of policies.py's, and a route answering under every prefix."""
+    app = create_app(Settings.from_environ({**PRODUCTION, **variables}, declarations=declarations))
+    for declaration in declarations:
+        path = f"{declaration.prefix}thing"
+        app.add_url_rule(path, path, lambda: jsonify(status="ok"))
+    return app
+
+
+def cors_headers(response) -> dict[str, str]:
+    return {name: value for name, value in response.headers if name.lower().startswith("access-control-")}
+
+
+def get(app: Flask, path: str, origin: str):
+    return app.test_client().get(path, headers={"Origin": origin})
+
+
+def preflight(app: Flask, path: str, origin: str, method: str):
+    return app.test_client().options(path, headers={"Origin": origin, "Access-Control-Request-Method": method})
+
+
+# The public policy of the default bake
+
+
+@pytest.mark.parametrize("origin", [ALLOWED, REFUSED, "null", "http://localhost:3000"])
+def test_the_public_status_is_readable_from_any_origin_without_credentials(origin):
+    app = create_app(Settings.from_environ(PRODUCTION))
+    response = get(app, "/api/public/status", origin)
+    assert response.status_code == 200
+    assert cors_headers(response) == {"Access-Control-Allow-Origin": "*"}
+    assert "origin" in conftest.vary(response)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_a_write_preflight_to_the_public_policy_is_refused(method):
+    """GET and HEAD only: the answer leaves the method out, so the browser never sends the write."""
+    app = create_app(Settings.from_environ(PRODUCTION))
+    response = preflight(app, "/api/public/status", REFUSED, method)
+    assert method not in response.headers.get("Access-Control-Allow-Methods", "")
+    assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+def test_the_api_stays_as_restrictive_beside_the_public_policy():
+    app = create_app(Settings.from_environ(PRODUCTION))
+    assert cors_headers(get(app, "/api/health", REFUSED)) == {}
+    assert get(app, "/api/health", ALLOWED).headers["Access-Control-Allow-Credentials"] == "true"
+
+
+def test_a_public_policy_starts_with_a_log_line_saying_so(caplog):
+    with caplog.at_level(logging.INFO):
+        create_app(Settings.from_environ(PRODUCTION))
+    assert "CORS policy 'public' on /api/public/ is public: every origin may read it" in caplog.text
+
+
+# Which policy answers
+
+
+def test_the_longest_prefix_decides_and_a_prefix_ends_at_a_slash():
+    app = create_app(Settings.from_environ(PRODUCTION))
+    app.add_url_rule("/api/publicity", "publicity", lambda: "ok")
+    assert get(app, "/api/public/status", REFUSED).headers["Access-Control-Allow-Origin"] == "*"
+    assert cors_headers(get(app, "/api/publicity", REFUSED)) == {}
+    assert get(app, "/api/publicity", ALLOWED).headers["Access-Control-Allow-Origin"] == ALLOWED
+
+
+def test_a_prefix_covers_itself_without_its_last_slash():
+    """A blueprint's @blueprint.get("") answers at /api: the policy of /api/ covers it."""
+    app = create_app(Settings.from_environ(PRODUCTION))
+    app.add_url_rule("/api", "api_index", lambda: "ok")
+    response = get(app, "/api", ALLOWED)
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+    assert "origin" in conftest.vary(response)
+
+
+def test_a_path_outside_every_policy_gets_no_cors_header_and_no_vary():
+    app = create_app(Settings.from_environ(PRODUCTION))
+    app.add_url_rule("/internal/metrics", "metrics", lambda: "ok")
+    for response in (get(app, "/internal/metrics", ALLOWED), preflight(app, "/internal/metrics", ALLOWED, "PUT")):
+        assert cors_headers(response) == {}
+        assert "origin" not in conftest.vary(response)
+
+
+# A policy of its own variables
+
+
+def test_a_named_policy_reads_its_own_variables():
+    app = app_with((*POLICIES, PARTNERS), CORS_PARTNERS_ORIGINS=PARTNER, CORS_PARTNERS_ALLOW_METHODS="GET")
+    partners = get(app, "/api/partners/thing", PARTNER)
+    assert cors_headers(partners) == {"Access-Control-Allow-Origin": PARTNER}  # credentials: its own default
+    assert cors_headers(get(app, "/api/partners/thing", ALLOWED)) == {}
+    assert cors_headers(get(app, "/api/health", PARTNER)) == {}
+    assert "PUT" not in preflight(app, "/api/partners/thing", PARTNER, "PUT").headers.get(
+        "Access-Control-Allow-Methods", ""
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (None, "CORS_PARTNERS_ORIGINS: an allowlist is required when APP_ENV=production"),
+        ("*", "CORS_PARTNERS_ORIGINS: '*' would let every site on the web call the API"),
+        ("http://portal.partner.example", "CORS_PARTNERS_ORIGINS: 'http://portal.partner.example': APP_ENV=production"),
+        ("null", "CORS_PARTNERS_ORIGINS: 'null' is the origin of sandboxed frames"),
+        ("https://*.github.io", "CORS_PARTNERS_ORIGINS: 'https://*.github.io': anyone can register a name under"),
+    ],
+)
+def test_a_named_policy_meets_every_production_rule(value, message):
+    variables = {} if value is None else {"CORS_PARTNERS_ORIGINS": value}
+    with pytest.raises(SettingsError) as error:
+        Settings.from_environ({**PRODUCTION, **variables}, declarations=(*POLICIES, PARTNERS))
+    assert error.value.message.startswith(message)
+
+
+def test_a_misspelt_variable_of_a_named_policy_is_refused_with_its_name():
+    with pytest.raises(SettingsError, match="did you mean CORS_PARTNERS_ORIGINS"):
+        Settings.from_environ({**PRODUCTION, "CORS_PARTNER_ORIGINS": PARTNER}, declarations=(*POLICIES, PARTNERS))
+
+
+@pytest.mark.parametrize(
+    ("declarations", "message"),
+    [
+        ((Policy("partners", "/api/"),), "policies.py declares no policy named 'default'"),
+        ((*POLICIES, Policy("other", "/api/")), "policies.py declares two policies with the prefix '/api/'"),
+        ((*POLICIES, Policy("public", "/api/open/")), "policies.py declares two policies with the name 'public'"),
+    ],
+)
+def test_policies_py_is_checked_at_start_up(declarations, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_environ(PRODUCTION, declarations=declarations)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"name": "Partners", "prefix": "/api/p/"}, "use lowercase letters"),
+        ({"name": "partners", "prefix": "/api/p"}, "must start and end with '/'"),
+        ({"name": "partners", "prefix": "/api/p/", "defaults": {"ORIGIN": "x"}}, "no setting named ORIGIN"),
+        ({"name": "open", "prefix": "/o/", "public": True, "dynamic_origins": bool}, "is public"),
+        ({"name": "open", "prefix": "/o/", "public": True, "defaults": {"ALLOW_CREDENTIALS": "true"}}, "is public"),
+    ],
+)
+def test_a_policy_declaration_that_cannot_work_is_refused(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        Policy(**arguments)
+
+
+# Dynamic origins
+
+
+class Tenants:
+    """A tenant table: the custom domains it knows, and how often it was asked."""
+
+    def __init__(self, *domains: str, answer: object = None, error: Exception | None = None):
+        self.domains, self.answer, self.error = set(domains), answer, error
+        self.asked: list[str] = []
+
+    def __call__(self, origin: str) -> bool:
+        self.asked.append(origin)
+        if self.error:
+            raise self.error
+        return self.answer if self.answer is not None else origin in self.domains
+
+
+def dynamic_app(tenants: Tenants, **variables: str) -> Flask:
+    declarations = (Policy("default", "/api/", dynamic_origins=tenants), *POLICIES[1:])
+    return create_app(Settings.from_environ({**PRODUCTION, **variables}, declarations=declarations))
+
+
+TENANT = "https://shop.tenant-one.example"
+
+
+def test_a_dynamic_origin_gets_what_a_listed_one_gets():
+    tenants = Tenants(TENANT)
+    app = dynamic_app(tenants)
+    simple, asked = get(app, "/api/health", TENANT), preflight(app, "/api/echo", TENANT, "POST")
+    assert cors_headers(simple) == {"Access-Control-Allow-Origin": TENANT, "Access-Control-Allow-Credentials": "true"}
+    assert asked.headers["Access-Control-Allow-Origin"] == TENANT
+    assert "POST" in asked.headers["Access-Control-Allow-Methods"]
+    assert cors_headers(get(app, "/api/health", REFUSED)) == {}
+
+
+def test_the_callable_is_asked_only_about_origins_the_allowlist_refuses():
+    tenants = Tenants(TENANT)
+    app = dynamic_app(tenants)
+    get(app, "/api/health", ALLOWED)
+    assert tenants.asked == []
+
+
+def test_an_answer_is_remembered_for_the_ttl():
+    tenants = Tenants(TENANT)
+    app = dynamic_app(tenants, CORS_DYNAMIC_TTL="60")
+    for _ in range(3):
+        get(app, "/api/health", TENANT)
+        get(app, "/api/health", REFUSED)
+    assert sorted(tenants.asked) == [REFUSED, TENANT]
+
+
+def test_an_answer_is_asked_again_after_the_ttl():
+    now = [0.0]
+    tenants = Tenants(TENANT)
+    policy = Settings.from_environ(PRODUCTION, declarations=(Policy("default", "/api/", dynamic_origins=tenants),))
+    dynamic = DynamicOrigins(policy.policy(), "production", clock=lambda: now[0])
+    assert dynamic.allows(TENANT)
+    tenants.domains.clear()  # the tenant leaves
+    now[0] = 59.0
+    assert dynamic.allows(TENANT)
+    now[0] = 60.0
+    assert not dynamic.allows(TENANT)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://shop.tenant-one.example",  # http in production
+        "null",
+        "http://localhost:3000",
+        "https://127.0.0.1",
+        "HTTPS://SHOP.TENANT-ONE.EXAMPLE",  # not as a browser serialises it
+        "https://shop.tenant-one.example:443",
+        "https://shop.tenant-one.example/",
+        "https://*.tenant-one.example",
+    ],
+)
+def test_the_callable_cannot_allow_what_start_up_forbids(origin):
+    tenants = Tenants(answer=True)
+    app = dynamic_app(tenants)
+    assert cors_headers(get(app, "/api/health", origin)) == {}
+    assert tenants.asked == []
+
+
+@pytest.mark.parametrize(
+    ("tenants", "logged"),
+    [
+        (
+            Tenants(error=ConnectionError("tenant db down\nFAKE LINE")),
+            "raised ConnectionError: tenant db down\\nFAKE LINE",
+        ),
+        (Tenants(answer="yes"), "returned str 'yes', not True or False"),
+    ],
+    ids=["exception", "not-a-bool"],
+)
+def test_a_failing_callable_refuses_and_logs_one_error(tenants, logged, caplog):
+    app = dynamic_app(tenants, CORS_DYNAMIC_TTL="0")
+    for _ in range(3):
+        response = get(app, "/api/health", TENANT)
+        assert response.status_code == 200
+        assert cors_headers(response) == {}
+    errors = [record for record in caplog.records if record.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert logged in errors[0].getMessage()
+    assert len(tenants.asked) == 3
