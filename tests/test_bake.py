@@ -10,8 +10,10 @@ from conftest import bake
 
 def test_default_bake_has_the_promised_layout(default_project):
     package = default_project / "src" / "my_api"
-    for module in ("__init__", "settings", "origins", "cors", "api", "errors", "wsgi"):
+    for module in ("__init__", "api", "policies", "settings", "errors", "logs", "wsgi"):
         assert (package / f"{module}.py").is_file(), module
+    for module in ("__init__", "origins", "policy", "layer", "cli"):
+        assert (package / "cors" / f"{module}.py").is_file(), module
     for name in ("pyproject.toml", "README.md", ".env.example", ".gitignore", "gunicorn.conf.py", "tasks.py"):
         assert (default_project / name).is_file(), name
     assert "APP_ENV=development" in (default_project / ".env").read_text().splitlines()
@@ -20,7 +22,7 @@ def test_default_bake_has_the_promised_layout(default_project):
 def test_allow_credentials_answer_sets_the_default(cookies):
     for answer, default in ((True, "true"), (False, "false")):
         settings = (bake(cookies, allow_credentials=answer) / "src" / "my_api" / "settings.py").read_text()
-        assert f'"CORS_ALLOW_CREDENTIALS": "{default}"' in settings
+        assert f'CREDENTIALS_DEFAULT = "{default}"' in settings
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ gunicorn once with the error, instead of every worker failing to boot with a tra
 
 import sys
 
+from {{ cookiecutter.package_name }}.cors.policy import start_up_notes
 from {{ cookiecutter.package_name }}.logs import gunicorn_logconfig
 from {{ cookiecutter.package_name }}.settings import SettingsError, load_settings
 
@@ -29,3 +30,9 @@ forwarded_allow_ips = "*" if settings.trusted_proxy_hops else ""
 accesslog = "-"
 errorlog = "-"
 logconfig_dict = gunicorn_logconfig(settings.log_format)
+
+
+def when_ready(server):
+    """Once, in the master, as it starts serving: which policies allow more than their listed origins."""
+    for note in start_up_notes(settings.policies):
+        server.log.info(note)

@@ -11,6 +11,7 @@ import importlib
 import os
 import runpy
 import sys
+from types import SimpleNamespace
 
 import flask.cli
 import pytest
@@ -175,6 +176,18 @@ def test_gunicorn_conf_ignores_a_dotenv_file(clean_environ, tmp_path, capsys):
         runpy.run_path(str(conftest.GUNICORN_CONF))
     assert stop.value.code == 2
     assert "APP_ENV=production" in capsys.readouterr().err
+
+
+def test_gunicorn_says_at_start_up_which_policy_is_public(set_environ):
+    set_environ(**PRODUCTION)
+    conf = runpy.run_path(str(conftest.GUNICORN_CONF))
+    logged = []
+    server = SimpleNamespace(log=SimpleNamespace(info=logged.append))
+    conf["when_ready"](server)
+    assert logged == [
+        "CORS policy 'public' on /api/public/ is public: every origin may read it (Access-Control-Allow-Origin: *), "
+        "never with credentials"
+    ]
 
 
 def test_gunicorn_conf_takes_its_settings_from_the_environment(set_environ):

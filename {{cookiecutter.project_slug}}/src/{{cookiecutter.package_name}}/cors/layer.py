@@ -48,7 +48,7 @@ from flask_cors.core import ACL_RESPONSE_PRIVATE_NETWORK, get_cors_headers, seri
 from werkzeug.datastructures import EnvironHeaders
 
 from ..logs import Throttle, printable
-from .policy import LONGEST_ORIGIN, REMEMBERED_ORIGINS, CorsPolicy, DynamicOrigins
+from .policy import LONGEST_ORIGIN, REMEMBERED_ORIGINS, CorsPolicy, DynamicOrigins, longest_prefix
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -77,14 +77,6 @@ def init_app(app: Flask, settings: Settings) -> None:
         raise CorsConflict("CORS is already configured on this app: a second policy would widen the first")
     state = app.extensions[STATE_KEY] = CorsState(settings.environment, settings.policies)
     app.wsgi_app = state.wrap(app.wsgi_app)
-    for policy in settings.policies:
-        if policy.public:
-            LOG.info(
-                "CORS policy %r on %s is public: every origin may read it (Access-Control-Allow-Origin: *), "
-                "never with credentials",
-                policy.name,
-                policy.prefix,
-            )
 
 
 def refuse_other_cors(app: Flask) -> None:
@@ -202,14 +194,10 @@ class CorsState:
     def __post_init__(self):
         self.refusals = RefusalLog(self.environment)
         self.answers = {policy.name: PolicyAnswers(policy, self.environment) for policy in self.policies}
-        # Longest prefix first: the first one covering a path decides.
-        self._by_prefix = sorted(self.answers.values(), key=lambda answers: len(answers.policy.prefix), reverse=True)
+        self._by_prefix = {answers.policy.prefix: answers for answers in self.answers.values()}
 
     def answers_for(self, path: str) -> PolicyAnswers | None:
-        for answers in self._by_prefix:
-            if answers.policy.covers(path):
-                return answers
-        return None
+        return longest_prefix(self._by_prefix, path)
 
     def wrap(self, wsgi_app: WSGIApp) -> WSGIApp:
         strict = self.environment in STRICT_ENVIRONMENTS

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ..logs import printable
 from .origins import Allowlist, OriginError, normalise_origin
@@ -44,6 +45,7 @@ PUBLIC_FIXED = ("ORIGINS", "ALLOW_CREDENTIALS", "DYNAMIC_TTL")
 LOG = logging.getLogger(__name__)
 
 DynamicOriginCheck = Callable[[str], bool]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -113,19 +115,46 @@ class CorsPolicy:
     def public(self) -> bool:
         return self.declaration.public
 
-    def covers(self, path: str) -> bool:
-        return path.startswith(self.prefix) or path == self.prefix[:-1]
-
     def variable(self, setting: str) -> str:
         return self.declaration.variable(setting)
 
 
+def start_up_notes(policies: tuple[CorsPolicy, ...]) -> list[str]:
+    """What an operator should read when the server starts: each policy that goes beyond a list of origins."""
+    notes = []
+    for policy in policies:
+        if policy.public:
+            notes.append(
+                f"CORS policy {policy.name!r} on {policy.prefix} is public: every origin may read it "
+                "(Access-Control-Allow-Origin: *), never with credentials"
+            )
+        elif policy.declaration.dynamic_origins is not None:
+            check = policy.declaration.dynamic_origins
+            notes.append(
+                f"CORS policy {policy.name!r} on {policy.prefix} also allows the origins "
+                f"{getattr(check, '__qualname__', repr(check))} accepts, each answer kept {policy.dynamic_ttl} s"
+            )
+    return notes
+
+
 def policy_for(policies: tuple[CorsPolicy, ...], path: str) -> CorsPolicy | None:
     """The policy with the longest prefix covering `path`, or None: then no CORS header at all."""
-    for policy in sorted(policies, key=lambda policy: len(policy.prefix), reverse=True):
-        if policy.covers(path):
-            return policy
-    return None
+    return longest_prefix({policy.prefix: policy for policy in policies}, path)
+
+
+def longest_prefix(by_prefix: Mapping[str, T], path: str) -> T | None:
+    """The value of the longest prefix in `by_prefix` that covers `path`, or None.
+
+    A prefix ends with "/" and covers the paths under it and itself without that slash ("/api/"
+    covers "/api"). The lookups follow the slashes of the path, from its end: as many as the path
+    has segments, however many prefixes there are.
+    """
+    found = by_prefix.get(path + "/")
+    end = path.rfind("/")
+    while found is None and end >= 0:
+        found = by_prefix.get(path[: end + 1])
+        end = path.rfind("/", 0, end)
+    return found
 
 
 class DynamicOrigins:
