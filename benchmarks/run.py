@@ -216,7 +216,7 @@ def in_process(project: Path) -> dict[str, float]:
         TEN_POLICIES: (*others, Policy("default", "/api/")),  # the default last: /api/health is tried against all
         DYNAMIC_POLICY: (Policy("default", "/api/", dynamic_origins=tenant_origins),),
     }
-    variables = dict.fromkeys(declarations, {})
+    variables = {name: {} for name in declarations}
     variables[TEN_POLICIES] = {policy.variable("ORIGINS"): origins(1)[0] for policy in others}
 
     # The apps log to stdout; here to a buffer (the one refusal line the throttle lets through).
