@@ -204,7 +204,7 @@ def test_kubernetes_manifest_probes_health_and_configures_a_valid_allowlist(cook
         "import json, sys\n"
         f"from {package}.settings import Settings\n"
         "settings = Settings.from_environ(json.load(sys.stdin))\n"
-        "print(settings.environment, *settings.allowlist.describe())"
+        "print(settings.environment, *settings.policy().allowlist.describe())"
     )
     result = run(project, sys.executable, "-c", read_settings, input=json.dumps(config_map["data"]))
     assert result.returncode == 0, result.stderr

@@ -18,6 +18,8 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors.origins import Allowlist, parse_allowlist
+from {{ cookiecutter.package_name }}.cors.policy import DEFAULT_POLICY, Policy
+from {{ cookiecutter.package_name }}.policies import POLICIES
 from {{ cookiecutter.package_name }}.settings import DEFAULTS, Settings
 
 # The front ends this API serves in production, as .env.example lists them.
@@ -126,19 +128,36 @@ def add_failing_route(app: Flask) -> None:
     app.add_url_rule("/api/fail", "fail", fail)
 
 
+def other_allowlists(declarations: tuple[Policy, ...] = POLICIES) -> dict[str, str]:
+    """An allowlist for each declared policy but the default and public ones: with these, a test written
+    for the default policy runs unchanged once the team declares a policy of its own."""
+    return {
+        declaration.variable("ORIGINS"): PRODUCTION_CORS_ORIGINS
+        for declaration in declarations
+        if declaration.name != DEFAULT_POLICY and not declaration.public
+    }
+
+
+def settings_from(
+    environ: dict[str, str], dotenv: dict[str, str] | None = None, declarations: tuple[Policy, ...] = POLICIES
+) -> Settings:
+    """Settings.from_environ, with other_allowlists() where `environ` does not set them."""
+    return Settings.from_environ({**other_allowlists(declarations), **environ}, dotenv, declarations)
+
+
 @pytest.fixture
 def make_app() -> Callable[..., Flask]:
     """Build an app from variables: make_app(APP_ENV="testing", CORS_ORIGINS="http://localhost:3000")."""
 
     def make(**variables: str) -> Flask:
-        return create_app(Settings.from_environ(variables))
+        return create_app(settings_from(variables))
 
     return make
 
 
 @pytest.fixture
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPatch:
-    """os.environ without this API's variables, and a working directory without a .env file.
+    """os.environ without this API's variables but other_allowlists(), and a working directory without a .env file.
 
     For the code that reads the process environment itself; set variables with the monkeypatch
     returned, so they are undone after the test.
@@ -148,5 +167,7 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPat
             monkeypatch.delenv(name)
     # Set by `flask` for every command, in its own process: then, and only then, create_app() reads .env.
     monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+    for name, value in other_allowlists().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
     return monkeypatch

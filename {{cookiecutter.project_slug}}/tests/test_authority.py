@@ -17,7 +17,6 @@ from flask_cors import CORS, cross_origin
 import {{ cookiecutter.package_name }}
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors import CorsConflict
-from {{ cookiecutter.package_name }}.settings import Settings
 
 import conftest
 
@@ -57,7 +56,7 @@ TEAM_ROUTES = ["/api/decorated", "/api/by-hand", "/api/hooked/thing"]
 
 def app_in(environment: str) -> Flask:
     variables = {"APP_ENV": environment, "CORS_ORIGINS": conftest.PRODUCTION_CORS_ORIGINS}
-    return with_team_routes(create_app(Settings.from_environ({**variables, "CORS_ALLOW_CREDENTIALS": "true"})))
+    return with_team_routes(create_app(conftest.settings_from({**variables, "CORS_ALLOW_CREDENTIALS": "true"})))
 
 
 @pytest.mark.parametrize("environment", ["staging", "production"])
@@ -105,11 +104,11 @@ def test_a_route_wrapped_by_cross_origin_stops_start_up(monkeypatch):
     team.add_url_rule("/thing", "thing", cross_origin()(lambda: "ok"))
     monkeypatch.setattr({{ cookiecutter.package_name }}, "blueprints", (*{{ cookiecutter.package_name }}.blueprints, team))
     with pytest.raises(CorsConflict, match=r"route /api/team/thing \(view team.thing\) is wrapped by Flask-CORS's"):
-        create_app(Settings.from_environ({"APP_ENV": "development"}))
+        create_app(conftest.settings_from({"APP_ENV": "development"}))
 
 
 def test_a_second_cors_extension_is_refused():
-    app = create_app(Settings.from_environ({"APP_ENV": "development"}))
+    app = create_app(conftest.settings_from({"APP_ENV": "development"}))
     CORS(app)
     with pytest.raises(CorsConflict, match=r"Flask-CORS's CORS\(\) is registered on the app"):
         {{ cookiecutter.package_name }}.cors.refuse_other_cors(app)

@@ -42,7 +42,7 @@ import pytest
 from {{ cookiecutter.package_name }}.cors.origins import parse_allowlist
 from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT
 
-from conftest import PRODUCTION_ORIGINS
+from conftest import PRODUCTION_ORIGINS, other_allowlists
 from servers import serve_with_gunicorn
 
 pytestmark = pytest.mark.browser
@@ -183,7 +183,12 @@ class Api(NamedTuple):
 def production(request) -> Iterator[Api]:
     """The API in production, allowing its production front ends (PRODUCTION_ORIGINS)."""
     credentials = "true" if request.param else "false"
-    settings = {"APP_ENV": "production", "CORS_ORIGINS": PRODUCTION_ORIGINS, "CORS_ALLOW_CREDENTIALS": credentials}
+    settings = {
+        **other_allowlists(),
+        "APP_ENV": "production",
+        "CORS_ORIGINS": PRODUCTION_ORIGINS,
+        "CORS_ALLOW_CREDENTIALS": credentials,
+    }
     with serve_with_gunicorn(PROJECT, settings) as server:
         yield Api(server.url, request.param)
 

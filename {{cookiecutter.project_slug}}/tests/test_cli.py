@@ -18,7 +18,8 @@ from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors import Policy
 from {{ cookiecutter.package_name }}.cors.cli import Blocked, BrowserRequest, is_safelisted_header, preflight_check, suggest_fix
 from {{ cookiecutter.package_name }}.policies import POLICIES
-from {{ cookiecutter.package_name }}.settings import Settings
+
+import conftest
 
 ALLOWED = "https://app.example.com"
 WILDCARD = "https://*.preview.example.com"
@@ -31,7 +32,7 @@ PRODUCTION = {
 
 def cors_command(*args: str, dotenv: dict[str, str] | None = None, **variables: str) -> Result:
     """Run `flask cors ARGS` on an app configured with PRODUCTION updated by `variables`."""
-    app = create_app(Settings.from_environ({**PRODUCTION, **variables}, dotenv))
+    app = create_app(conftest.settings_from({**PRODUCTION, **variables}, dotenv))
     return app.test_cli_runner().invoke(args=["cors", *args])
 
 
@@ -62,7 +63,7 @@ def test_show_prints_each_setting_with_its_value_and_source():
 
 
 def test_show_lists_each_policys_routes_and_no_other():
-    app = create_app(Settings.from_environ(PRODUCTION))
+    app = create_app(conftest.settings_from(PRODUCTION))
     app.add_url_rule("/internal/metrics", "metrics", lambda: "")
     output = app.test_cli_runner().invoke(args=["cors", "show"]).output
     default, public = routes_of(output, "default"), routes_of(output, "public")
@@ -87,7 +88,8 @@ def test_show_json_gives_each_policy_with_values_sources_and_routes():
     assert result.exit_code == 0
     report = json.loads(result.output)
     assert report["APP_ENV"] == {"value": "production", "source": "environment variable"}
-    default, public = report["policies"]
+    policies = {policy["name"]: policy for policy in report["policies"]}
+    default, public = policies["default"], policies["public"]
     settings = default["settings"]
     assert (default["name"], default["prefix"], default["public"]) == ("default", "/api/", False)
     assert settings["CORS_ORIGINS"] == {"value": [ALLOWED, WILDCARD], "source": "environment variable"}
@@ -104,12 +106,13 @@ def test_show_json_gives_each_policy_with_values_sources_and_routes():
 
 def test_show_in_development_reports_the_default_of_any_local_port():
     report = json.loads(cors_command("show", "--json", APP_ENV="development", CORS_ORIGINS="").output)
-    assert "http://localhost:<any port>" in report["policies"][0]["settings"]["CORS_ORIGINS"]["value"]
+    (default,) = [policy for policy in report["policies"] if policy["name"] == "default"]
+    assert "http://localhost:<any port>" in default["settings"]["CORS_ORIGINS"]["value"]
 
 
 def test_a_value_the_flask_command_copied_from_dotenv_is_reported_as_from_dotenv():
     """`flask` loads .env into os.environ before the app reads it: equal values came from .env."""
-    settings = Settings.from_environ({"APP_ENV": "testing", "CORS_ORIGINS": ALLOWED}, {"APP_ENV": "testing"})
+    settings = conftest.settings_from({"APP_ENV": "testing", "CORS_ORIGINS": ALLOWED}, {"APP_ENV": "testing"})
     assert settings.sources["APP_ENV"] == ".env file"
     assert settings.sources["CORS_ORIGINS"] == "environment variable"
 
@@ -216,7 +219,7 @@ def test_check_post_outside_allow_methods_blames_the_method_not_the_headers():
 
 
 def test_a_fix_lists_each_name_once_whatever_its_case():
-    settings = Settings.from_environ(PRODUCTION)
+    settings = conftest.settings_from(PRODUCTION)
     blocked = Blocked("headers", "", ("content-type", "X-Trace"))
     fix = suggest_fix(settings.policy(), settings.environment, BrowserRequest(ALLOWED, "PUT"), blocked)
     assert fix == 'Fix: CORS_ALLOW_HEADERS="Content-Type, Authorization, X-Trace"'
@@ -312,7 +315,7 @@ def test_check_a_write_to_the_public_policy_is_blocked_at_the_preflight():
 
 def test_check_blocks_two_allow_origin_values_and_blames_what_added_the_second():
     """As in production, where the CORS layer keeps the policy's own header: a proxy's comes on top."""
-    app = create_app(Settings.from_environ(PRODUCTION))
+    app = create_app(conftest.settings_from(PRODUCTION))
     inner = app.wsgi_app
 
     def proxy_adding_its_own(environ, start_response):
@@ -335,7 +338,7 @@ def test_check_blocks_two_allow_origin_values_and_blames_what_added_the_second()
 
 def test_check_never_offers_the_allowlist_in_force_as_the_fix():
     """An allowed origin blocked by something else: the fix is not the configuration already there."""
-    app = create_app(Settings.from_environ({**PRODUCTION, "APP_ENV": "testing"}))
+    app = create_app(conftest.settings_from({**PRODUCTION, "APP_ENV": "testing"}))
     app.add_url_rule("/api/by-hand", "by_hand", lambda: ("", {"Access-Control-Allow-Origin": "*"}))
     result = app.test_cli_runner().invoke(args=["cors", "check", ALLOWED, "--path", "/api/by-hand"])
     assert result.exit_code == 1
@@ -347,8 +350,11 @@ def test_check_and_show_account_for_dynamic_origins():
     def tenant_origins(origin: str) -> bool:
         return origin == "https://shop.tenant.example"
 
-    declarations = (Policy("default", "/api/", dynamic_origins=tenant_origins), *POLICIES[1:])
-    app = create_app(Settings.from_environ(PRODUCTION, declarations=declarations))
+    declarations = (
+        Policy("default", "/api/", dynamic_origins=tenant_origins),
+        *(declaration for declaration in POLICIES if declaration.name != "default"),
+    )
+    app = create_app(conftest.settings_from(PRODUCTION, declarations=declarations))
     runner = app.test_cli_runner()
     assert runner.invoke(args=["cors", "check", "https://shop.tenant.example"]).exit_code == 0
     refused = runner.invoke(args=["cors", "check", "https://other.example"])
@@ -356,7 +362,7 @@ def test_check_and_show_account_for_dynamic_origins():
     assert "(or make test_check_and_show_account_for_dynamic_origins.<locals>.tenant_origins, the policy's" in (
         refused.output
     )
-    report = json.loads(runner.invoke(args=["cors", "show", "--json"]).output)["policies"][0]
+    report = json.loads(runner.invoke(args=["cors", "show", "--json"]).output)["policies"][0]  # default first
     assert report["dynamic_origins"].endswith("tenant_origins")
     assert report["settings"]["CORS_DYNAMIC_TTL"] == {"value": 60, "source": "default"}
 

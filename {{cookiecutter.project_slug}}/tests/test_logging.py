@@ -14,7 +14,7 @@ from gunicorn.glogging import Logger
 from {{ cookiecutter.package_name }} import create_app, logs
 from {{ cookiecutter.package_name }}.cors import layer
 from {{ cookiecutter.package_name }}.logs import TEXT_FORMAT, JsonFormatter, Throttle, printable
-from {{ cookiecutter.package_name }}.settings import Settings, SettingsError
+from {{ cookiecutter.package_name }}.settings import SettingsError
 
 import conftest
 
@@ -48,7 +48,7 @@ def restore_logging():
 
 @pytest.fixture
 def app(restore_logging):
-    return create_app(Settings.from_environ(PRODUCTION))
+    return create_app(conftest.settings_from(PRODUCTION))
 
 
 @pytest.fixture
@@ -211,16 +211,16 @@ def test_flask_cors_check_does_not_log_its_own_requests(app, caplog):
     [("development", "text"), ("testing", "text"), ("staging", "json"), ("production", "json")],
 )
 def test_log_format_defaults_to_json_where_the_api_is_deployed(environment, log_format):
-    settings = Settings.from_environ({"APP_ENV": environment, "CORS_ORIGINS": ALLOWED})
+    settings = conftest.settings_from({"APP_ENV": environment, "CORS_ORIGINS": ALLOWED})
     assert settings.log_format == log_format
     assert settings.sources["LOG_FORMAT"] == f"default for APP_ENV={environment}"
 
 
 def test_log_format_can_be_chosen_and_is_checked():
-    settings = Settings.from_environ({**PRODUCTION, "LOG_FORMAT": "text"})
+    settings = conftest.settings_from({**PRODUCTION, "LOG_FORMAT": "text"})
     assert (settings.log_format, settings.sources["LOG_FORMAT"]) == ("text", "environment variable")
     with pytest.raises(SettingsError, match="LOG_FORMAT='xml' is not one of json, text"):
-        Settings.from_environ({**PRODUCTION, "LOG_FORMAT": "xml"})
+        conftest.settings_from({**PRODUCTION, "LOG_FORMAT": "xml"})
 
 
 def test_json_lines_carry_time_level_logger_message_fields_and_traceback():
@@ -239,7 +239,7 @@ def test_json_lines_carry_time_level_logger_message_fields_and_traceback():
 
 
 def test_create_app_logs_refusals_as_json_lines_on_stdout_in_production(restore_logging, capsys):
-    app = create_app(Settings.from_environ(PRODUCTION))
+    app = create_app(conftest.settings_from(PRODUCTION))
     app.test_client().get("/api/health", headers={"Origin": REFUSED})
     (line,) = [line for line in capsys.readouterr().out.splitlines() if "CORS refused" in line]
     entry = json.loads(line)
@@ -252,7 +252,7 @@ def test_create_app_logs_refusals_as_json_lines_on_stdout_in_production(restore_
 
 def test_create_app_configures_logging_once_however_often_it_is_called(restore_logging, caplog):
     for log_format in ("json", "text", "text"):
-        create_app(Settings.from_environ({**PRODUCTION, "LOG_FORMAT": log_format}))
+        create_app(conftest.settings_from({**PRODUCTION, "LOG_FORMAT": log_format}))
     root = logging.getLogger()
     (ours,) = [handler for handler in root.handlers if handler.name == logs.HANDLER_NAME]
     assert not isinstance(ours.formatter, JsonFormatter)
@@ -262,7 +262,7 @@ def test_create_app_configures_logging_once_however_often_it_is_called(restore_l
 @pytest.mark.parametrize("log_format", ["json", "text"])
 def test_gunicorn_error_and_access_lines_follow_log_format(monkeypatch, restore_logging, capsys, log_format):
     """gunicorn's master reads gunicorn.conf.py, then sets its loggers up from the file's settings."""
-    for name, value in {**PRODUCTION, "LOG_FORMAT": log_format}.items():
+    for name, value in {**conftest.other_allowlists(), **PRODUCTION, "LOG_FORMAT": log_format}.items():
         monkeypatch.setenv(name, value)
     conf = runpy.run_path(str(conftest.GUNICORN_CONF))
     config = Config()

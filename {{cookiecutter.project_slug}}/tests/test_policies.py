@@ -25,12 +25,15 @@ PRODUCTION = {
     "CORS_ALLOW_CREDENTIALS": "true",
 }
 PARTNER = "https://portal.partner.example"
-PARTNERS = Policy("partners", "/api/partners/")
+# A policy of the kind a team adds, under a name no team would give its own.
+PARTNERS = Policy("sample_partners", "/api/sample-partners/")
+# policies.py's policies besides the default one, which some tests replace.
+NOT_DEFAULT = tuple(declaration for declaration in POLICIES if declaration.name != "default")
 
 
 def app_with(declarations: tuple[Policy, ...], **variables: str) -> Flask:
     """The app with `declarations` in place of policies.py's, and a route answering under every prefix."""
-    app = create_app(Settings.from_environ({**PRODUCTION, **variables}, declarations=declarations))
+    app = create_app(conftest.settings_from({**PRODUCTION, **variables}, declarations=declarations))
     for declaration in declarations:
         path = f"{declaration.prefix}thing"
         app.add_url_rule(path, path, lambda: jsonify(status="ok"))
@@ -54,7 +57,7 @@ def preflight(app: Flask, path: str, origin: str, method: str):
 
 @pytest.mark.parametrize("origin", [ALLOWED, REFUSED, "null", "http://localhost:3000"])
 def test_the_public_status_is_readable_from_any_origin_without_credentials(origin):
-    app = create_app(Settings.from_environ(PRODUCTION))
+    app = create_app(conftest.settings_from(PRODUCTION))
     response = get(app, "/api/public/status", origin)
     assert response.status_code == 200
     assert cors_headers(response) == {"Access-Control-Allow-Origin": "*"}
@@ -64,14 +67,14 @@ def test_the_public_status_is_readable_from_any_origin_without_credentials(origi
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
 def test_a_write_preflight_to_the_public_policy_is_refused(method):
     """GET and HEAD only: the answer leaves the method out, so the browser never sends the write."""
-    app = create_app(Settings.from_environ(PRODUCTION))
+    app = create_app(conftest.settings_from(PRODUCTION))
     response = preflight(app, "/api/public/status", REFUSED, method)
     assert method not in response.headers.get("Access-Control-Allow-Methods", "")
     assert "Access-Control-Allow-Credentials" not in response.headers
 
 
 def test_the_api_stays_as_restrictive_beside_the_public_policy():
-    app = create_app(Settings.from_environ(PRODUCTION))
+    app = create_app(conftest.settings_from(PRODUCTION))
     assert cors_headers(get(app, "/api/health", REFUSED)) == {}
     assert get(app, "/api/health", ALLOWED).headers["Access-Control-Allow-Credentials"] == "true"
 
@@ -80,7 +83,7 @@ def test_the_api_stays_as_restrictive_beside_the_public_policy():
 
 
 def test_the_longest_prefix_decides_and_a_prefix_ends_at_a_slash():
-    app = create_app(Settings.from_environ(PRODUCTION))
+    app = create_app(conftest.settings_from(PRODUCTION))
     app.add_url_rule("/api/publicity", "publicity", lambda: "ok")
     assert get(app, "/api/public/status", REFUSED).headers["Access-Control-Allow-Origin"] == "*"
     assert cors_headers(get(app, "/api/publicity", REFUSED)) == {}
@@ -110,7 +113,7 @@ def test_the_longest_covering_prefix_decides(path, decides):
 
 def test_a_prefix_covers_itself_without_its_last_slash():
     """A blueprint's @blueprint.get("") answers at /api: the policy of /api/ covers it."""
-    app = create_app(Settings.from_environ(PRODUCTION))
+    app = create_app(conftest.settings_from(PRODUCTION))
     app.add_url_rule("/api", "api_index", lambda: "ok")
     response = get(app, "/api", ALLOWED)
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
@@ -118,7 +121,7 @@ def test_a_prefix_covers_itself_without_its_last_slash():
 
 
 def test_a_path_outside_every_policy_gets_no_cors_header_and_no_vary():
-    app = create_app(Settings.from_environ(PRODUCTION))
+    app = create_app(conftest.settings_from(PRODUCTION))
     app.add_url_rule("/internal/metrics", "metrics", lambda: "ok")
     for response in (get(app, "/internal/metrics", ALLOWED), preflight(app, "/internal/metrics", ALLOWED, "PUT")):
         assert cors_headers(response) == {}
@@ -129,12 +132,14 @@ def test_a_path_outside_every_policy_gets_no_cors_header_and_no_vary():
 
 
 def test_a_named_policy_reads_its_own_variables():
-    app = app_with((*POLICIES, PARTNERS), CORS_PARTNERS_ORIGINS=PARTNER, CORS_PARTNERS_ALLOW_METHODS="GET")
-    partners = get(app, "/api/partners/thing", PARTNER)
+    app = app_with(
+        (*POLICIES, PARTNERS), CORS_SAMPLE_PARTNERS_ORIGINS=PARTNER, CORS_SAMPLE_PARTNERS_ALLOW_METHODS="GET"
+    )
+    partners = get(app, "/api/sample-partners/thing", PARTNER)
     assert cors_headers(partners) == {"Access-Control-Allow-Origin": PARTNER}  # credentials: its own default
-    assert cors_headers(get(app, "/api/partners/thing", ALLOWED)) == {}
+    assert cors_headers(get(app, "/api/sample-partners/thing", ALLOWED)) == {}
     assert cors_headers(get(app, "/api/health", PARTNER)) == {}
-    assert "PUT" not in preflight(app, "/api/partners/thing", PARTNER, "PUT").headers.get(
+    assert "PUT" not in preflight(app, "/api/sample-partners/thing", PARTNER, "PUT").headers.get(
         "Access-Control-Allow-Methods", ""
     )
 
@@ -142,23 +147,33 @@ def test_a_named_policy_reads_its_own_variables():
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (None, "CORS_PARTNERS_ORIGINS: an allowlist is required when APP_ENV=production"),
-        ("*", "CORS_PARTNERS_ORIGINS: '*' would let every site on the web call the API"),
-        ("http://portal.partner.example", "CORS_PARTNERS_ORIGINS: 'http://portal.partner.example': APP_ENV=production"),
-        ("null", "CORS_PARTNERS_ORIGINS: 'null' is the origin of sandboxed frames"),
-        ("https://*.github.io", "CORS_PARTNERS_ORIGINS: 'https://*.github.io': anyone can register a name under"),
+        (None, "CORS_SAMPLE_PARTNERS_ORIGINS: an allowlist is required when APP_ENV=production"),
+        ("*", "CORS_SAMPLE_PARTNERS_ORIGINS: '*' would let every site on the web call the API"),
+        (
+            "http://portal.partner.example",
+            "CORS_SAMPLE_PARTNERS_ORIGINS: 'http://portal.partner.example': APP_ENV=production",
+        ),
+        ("null", "CORS_SAMPLE_PARTNERS_ORIGINS: 'null' is the origin of sandboxed frames"),
+        (
+            "https://*.github.io",
+            "CORS_SAMPLE_PARTNERS_ORIGINS: 'https://*.github.io': anyone can register a name under",
+        ),
     ],
 )
 def test_a_named_policy_meets_every_production_rule(value, message):
-    variables = {} if value is None else {"CORS_PARTNERS_ORIGINS": value}
+    variables = {} if value is None else {"CORS_SAMPLE_PARTNERS_ORIGINS": value}
     with pytest.raises(SettingsError) as error:
-        Settings.from_environ({**PRODUCTION, **variables}, declarations=(*POLICIES, PARTNERS))
+        Settings.from_environ(
+            {**conftest.other_allowlists(), **PRODUCTION, **variables}, declarations=(*POLICIES, PARTNERS)
+        )
     assert error.value.message.startswith(message)
 
 
 def test_a_misspelt_variable_of_a_named_policy_is_refused_with_its_name():
-    with pytest.raises(SettingsError, match="did you mean CORS_PARTNERS_ORIGINS"):
-        Settings.from_environ({**PRODUCTION, "CORS_PARTNER_ORIGINS": PARTNER}, declarations=(*POLICIES, PARTNERS))
+    with pytest.raises(SettingsError, match="did you mean CORS_SAMPLE_PARTNERS_ORIGINS"):
+        conftest.settings_from(
+            {**PRODUCTION, "CORS_SAMPLE_PARTNER_ORIGINS": PARTNER}, declarations=(*POLICIES, PARTNERS)
+        )
 
 
 @pytest.mark.parametrize(
@@ -171,7 +186,7 @@ def test_a_misspelt_variable_of_a_named_policy_is_refused_with_its_name():
 )
 def test_policies_py_is_checked_at_start_up(declarations, message):
     with pytest.raises(SettingsError, match=message):
-        Settings.from_environ(PRODUCTION, declarations=declarations)
+        conftest.settings_from(PRODUCTION, declarations=declarations)
 
 
 @pytest.mark.parametrize(
@@ -207,8 +222,8 @@ class Tenants:
 
 
 def dynamic_app(tenants: Tenants, **variables: str) -> Flask:
-    declarations = (Policy("default", "/api/", dynamic_origins=tenants), *POLICIES[1:])
-    return create_app(Settings.from_environ({**PRODUCTION, **variables}, declarations=declarations))
+    declarations = (Policy("default", "/api/", dynamic_origins=tenants), *NOT_DEFAULT)
+    return create_app(conftest.settings_from({**PRODUCTION, **variables}, declarations=declarations))
 
 
 TENANT = "https://shop.tenant-one.example"
@@ -243,7 +258,7 @@ def test_an_answer_is_remembered_for_the_ttl():
 def test_an_answer_is_asked_again_after_the_ttl():
     now = [0.0]
     tenants = Tenants(TENANT)
-    policy = Settings.from_environ(PRODUCTION, declarations=(Policy("default", "/api/", dynamic_origins=tenants),))
+    policy = conftest.settings_from(PRODUCTION, declarations=(Policy("default", "/api/", dynamic_origins=tenants),))
     dynamic = DynamicOrigins(policy.policy(), "production", clock=lambda: now[0])
     assert dynamic.allows(TENANT)
     tenants.domains.clear()  # the tenant leaves
@@ -300,8 +315,8 @@ def test_gunicorn_names_a_dynamic_policy_at_start_up():
     def tenant_origins(origin: str) -> bool:
         return False
 
-    declarations = (Policy("default", "/api/", dynamic_origins=tenant_origins), *POLICIES[1:])
-    notes = start_up_notes(Settings.from_environ(PRODUCTION, declarations=declarations).policies)
+    declarations = (Policy("default", "/api/", dynamic_origins=tenant_origins), *NOT_DEFAULT)
+    notes = start_up_notes(conftest.settings_from(PRODUCTION, declarations=declarations).policies)
     assert notes[0] == (
         "CORS policy 'default' on /api/ also allows the origins "
         "test_gunicorn_names_a_dynamic_policy_at_start_up.<locals>.tenant_origins accepts, each answer kept 60 s"

@@ -15,10 +15,11 @@ from {{ cookiecutter.package_name }}.settings import (
     SOURCE_DEFAULT,
     SOURCE_DOTENV,
     SOURCE_ENVIRONMENT,
-    Settings,
     SettingsError,
     load_settings,
 )
+
+import conftest
 
 ENV_EXAMPLE = Path(__file__).resolve().parents[1] / ".env.example"
 PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com"}
@@ -27,17 +28,17 @@ PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com"
 def refusal(environ: dict[str, str], dotenv: dict[str, str] | None = None) -> str:
     """The message of the SettingsError that `environ` (and `dotenv`) must raise."""
     with pytest.raises(SettingsError) as error:
-        Settings.from_environ(environ, dotenv)
+        conftest.settings_from(environ, dotenv)
     return error.value.message
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_app_env_selects_one_of_four_environments(environment):
-    assert Settings.from_environ({**PRODUCTION, "APP_ENV": environment}).environment == environment
+    assert conftest.settings_from({**PRODUCTION, "APP_ENV": environment}).environment == environment
 
 
 def test_unset_app_env_means_production():
-    assert Settings.from_environ({"CORS_ORIGINS": "https://app.example.com"}).environment == "production"
+    assert conftest.settings_from({"CORS_ORIGINS": "https://app.example.com"}).environment == "production"
 
 
 def test_unset_app_env_fails_closed_until_an_allowlist_is_given():
@@ -88,7 +89,7 @@ def test_cors_origins_is_required_outside_development_and_has_no_default(environ
 
 
 def test_development_without_cors_origins_allows_any_local_port():
-    assert Settings.from_environ({"APP_ENV": "development"}).policy().allowlist.any_local
+    assert conftest.settings_from({"APP_ENV": "development"}).policy().allowlist.any_local
 
 
 @pytest.mark.parametrize(
@@ -99,7 +100,7 @@ def test_development_without_cors_origins_allows_any_local_port():
     ],
 )
 def test_credentials_accept_the_usual_spellings(value, parsed):
-    assert Settings.from_environ({**PRODUCTION, "CORS_ALLOW_CREDENTIALS": value}).policy().allow_credentials is parsed
+    assert conftest.settings_from({**PRODUCTION, "CORS_ALLOW_CREDENTIALS": value}).policy().allow_credentials is parsed
 
 
 @pytest.mark.parametrize("value", ["maybe", "2", "", "y", "truee", "enabled"])
@@ -116,12 +117,14 @@ def test_every_origin_together_with_credentials_is_refused():
 
 
 def test_every_origin_without_credentials_is_accepted_in_development():
-    settings = Settings.from_environ({"APP_ENV": "development", "CORS_ORIGINS": "*", "CORS_ALLOW_CREDENTIALS": "false"})
+    settings = conftest.settings_from(
+        {"APP_ENV": "development", "CORS_ORIGINS": "*", "CORS_ALLOW_CREDENTIALS": "false"}
+    )
     assert settings.policy().allowlist.any_origin
 
 
 def test_defaults_are_the_documented_ones():
-    settings = Settings.from_environ(PRODUCTION)
+    settings = conftest.settings_from(PRODUCTION)
     assert settings.policy().allow_methods == ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
     assert settings.policy().allow_headers == ("Content-Type", "Authorization")
     assert settings.policy().expose_headers == ()
@@ -147,7 +150,7 @@ def test_defaults_are_the_documented_ones():
     ],
 )
 def test_values_are_parsed_up_to_their_limits(name, value, attribute, parsed):
-    settings = Settings.from_environ({**PRODUCTION, name: value})
+    settings = conftest.settings_from({**PRODUCTION, name: value})
     assert getattr(settings.policy() if name.startswith("CORS_") else settings, attribute) == parsed
 
 
@@ -255,10 +258,10 @@ OTHER_CORS_VARIABLES = {
 def test_cors_variables_that_resemble_no_setting_are_ignored(in_dotenv):
     """Refused, a Service named cors-<something> would stop every pod of its namespace."""
     if in_dotenv:
-        settings = Settings.from_environ(PRODUCTION, OTHER_CORS_VARIABLES)
+        settings = conftest.settings_from(PRODUCTION, OTHER_CORS_VARIABLES)
     else:
-        settings = Settings.from_environ({**PRODUCTION, **OTHER_CORS_VARIABLES})
-    assert settings == Settings.from_environ(PRODUCTION)
+        settings = conftest.settings_from({**PRODUCTION, **OTHER_CORS_VARIABLES})
+    assert settings == conftest.settings_from(PRODUCTION)
 
 
 def test_an_empty_list_of_methods_is_refused_with_the_default():
@@ -286,11 +289,11 @@ def test_cors_origins_refusals_name_the_variable_and_quote_the_entry(origins, qu
 def test_variables_of_other_programs_change_nothing():
     """FLASK_CORS_* included: Flask-CORS reads it through app.config, which this project never gives it."""
     others = {"DATABASE_URL": "postgres://db", "FLASK_CORS_ORIGINS": "*", "FLASK_CORS_SUPPORTS_CREDENTIALS": "true"}
-    assert Settings.from_environ({**PRODUCTION, **others}) == Settings.from_environ(PRODUCTION)
+    assert conftest.settings_from({**PRODUCTION, **others}) == conftest.settings_from(PRODUCTION)
 
 
 def test_the_environment_wins_over_dotenv_which_wins_over_the_default():
-    settings = Settings.from_environ(
+    settings = conftest.settings_from(
         {"APP_ENV": "testing", "CORS_ORIGINS": "http://localhost:3000"},
         {"APP_ENV": "development", "CORS_MAX_AGE": "60", "PORT": None},
     )
@@ -323,12 +326,12 @@ def documented_names() -> set[str]:
 
 
 def test_env_example_documents_every_variable_and_nothing_else():
-    default_policy = Settings.from_environ({"APP_ENV": "development"}).policy().declaration
+    default_policy = conftest.settings_from({"APP_ENV": "development"}).policy().declaration
     assert documented_names() == set(DEFAULTS) | set(default_policy.variables())
 
 
 def test_env_example_as_a_dotenv_starts_in_development():
     """The project's .env is written from .env.example: it must start the app as it is."""
-    settings = Settings.from_environ({}, dotenv_values(ENV_EXAMPLE))
+    settings = conftest.settings_from({}, dotenv_values(ENV_EXAMPLE))
     assert settings.environment == "development"
     assert settings.policy().allowlist.any_local

@@ -1,0 +1,95 @@
+"""A bake changed as a team changes it: the README's tenant-table example for dynamic origins, and a
+second policy of its own variables with its own route. The baked suite must still pass, and
+gunicorn must serve each policy as declared.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import bake, run_project_suite, serve_with_gunicorn
+
+TENANT = "https://shop.tenant-one.example"
+PARTNER = "https://portal.partner.example"
+FRONT_END = "https://app.example.com"
+STRANGER = "https://evil.example.net"
+PARTNERS_ROUTE = """
+
+partners = Blueprint("partners", __name__, url_prefix="/api/partners")
+
+
+@partners.get("/orders/<int:order>")
+def order(order: int):
+    return jsonify(order=order)
+
+
+blueprints = (*blueprints, partners)
+"""
+
+
+def readme_tenant_example(project: Path) -> str:
+    """The policies.py the generated README shows for origins that change at run time."""
+    section = (project / "README.md").read_text().split("### Origins that change at run time", 1)[1]
+    return re.search(r"```python\n# src/\w+/policies.py\n(.*?)```", section, re.DOTALL)[1]
+
+
+@pytest.fixture(scope="module")
+def team_project(cookies_session) -> Path:
+    project = bake(cookies_session)
+    policies = readme_tenant_example(project).replace(
+        '    Policy("public"', '    Policy("partners", "/api/partners/"),\n    Policy("public"'
+    )
+    (project / "src" / "my_api" / "policies.py").write_text(policies)
+    with (project / "src" / "my_api" / "api.py").open("a") as api:
+        api.write(PARTNERS_ROUTE)
+    with sqlite3.connect(project / "tenants.sqlite3") as db:
+        db.execute("CREATE TABLE tenant (name TEXT, origin TEXT UNIQUE)")
+        db.execute("INSERT INTO tenant VALUES ('one', ?)", (TENANT,))
+    return project
+
+
+def test_the_baked_suite_passes_with_the_teams_policies(team_project):
+    result = run_project_suite(team_project)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert "GET /api/partners/orders/1" in run_project_suite(team_project, "--co", "tests/test_conformance.py").stdout
+
+
+def allowed_origin(url: str, origin: str) -> str | None:
+    request = urllib.request.Request(url, headers={"Origin": origin})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.headers.get("Access-Control-Allow-Origin")
+
+
+def test_gunicorn_serves_each_policy_as_declared(team_project):
+    variables = {
+        "APP_ENV": "production",
+        "CORS_ORIGINS": FRONT_END,
+        "CORS_ALLOW_CREDENTIALS": "true",
+        "CORS_PARTNERS_ORIGINS": PARTNER,
+    }
+    with serve_with_gunicorn(team_project, variables) as server:
+        api, partners = f"{server.url}/api/health", f"{server.url}/api/partners/orders/7"
+        answers = {
+            (where, origin): allowed_origin(url, origin)
+            for where, url in (("api", api), ("partners", partners), ("public", f"{server.url}/api/public/status"))
+            for origin in (FRONT_END, TENANT, PARTNER, STRANGER)
+        }
+        log = server.log()
+    assert answers == {
+        ("api", FRONT_END): FRONT_END,
+        ("api", TENANT): TENANT,
+        ("api", PARTNER): None,
+        ("api", STRANGER): None,
+        ("partners", FRONT_END): None,
+        ("partners", TENANT): None,
+        ("partners", PARTNER): PARTNER,
+        ("partners", STRANGER): None,
+        **{("public", origin): "*" for origin in (FRONT_END, TENANT, PARTNER, STRANGER)},
+    }
+    assert "CORS policy 'default' on /api/ also allows the origins tenant_origins accepts" in log
+    assert "CORS policy 'public' on /api/public/ is public" in log
