@@ -113,3 +113,18 @@ def test_a_second_cors_extension_is_refused():
     with pytest.raises(CorsConflict, match=r"Flask-CORS's CORS\(\) is registered on the app"):
         {{ cookiecutter.package_name }}.cors.refuse_other_cors(app)
     assert app.test_client().get("/api/health", headers={"Origin": "http://localhost:3000"}).status_code == 500
+
+
+def test_responses_without_a_route_are_reported_once_whatever_their_paths(caplog):
+    """The path of a 404 is the client's to choose: a report per path would let clients flood the log."""
+    app = app_in("production")
+    app.after_request(lambda response: response.headers.set("Access-Control-Allow-Origin", "*") or response)
+    client = app.test_client()
+    for number in range(20):
+        assert "Access-Control-Allow-Origin" not in client.get(f"/api/no-such-route-{number}").headers
+    errors = [record.getMessage() for record in caplog.records if record.levelno == logging.ERROR]
+    assert errors == [
+        "a response without a route set Access-Control-Allow-Origin itself; the policies in policies.py are the only "
+        "source of Access-Control-* headers: remove it from the view, hook or extension, or declare a Policy "
+        "(the header was dropped)"
+    ]

@@ -252,10 +252,11 @@ class CorsState:
         """Log, once per route and header, that the app set `header` itself; return the message."""
         request = environ.get("werkzeug.request")
         rule = getattr(request, "url_rule", None)
-        route = rule.rule if rule is not None else printable(environ.get("PATH_INFO", ""))
-        view = f" (view {rule.endpoint})" if rule is not None else ""
+        # A path no route matched is the client's to choose: named by its kind, so the reports stay few.
+        where = f"route {rule.rule} (view {rule.endpoint})" if rule is not None else "a response without a route"
+        route = rule.rule if rule is not None else ""
         message = (
-            f"route {route}{view} set {header} itself; the policies in policies.py are the only source of "
+            f"{where} set {header} itself; the policies in policies.py are the only source of "
             "Access-Control-* headers: remove it from the view, hook or extension, or declare a Policy"
         )
         if (route, header) not in self.reported_conflicts:
