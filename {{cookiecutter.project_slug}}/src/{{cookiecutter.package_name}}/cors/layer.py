@@ -197,7 +197,7 @@ class CorsState:
         self._by_prefix = {answers.policy.prefix: answers for answers in self.answers.values()}
 
     def answers_for(self, path: str) -> PolicyAnswers | None:
-        return longest_prefix(self._by_prefix, path)
+        return self._by_prefix.get(longest_prefix(self._by_prefix, path))
 
     def wrap(self, wsgi_app: WSGIApp) -> WSGIApp:
         strict = self.environment in STRICT_ENVIRONMENTS

@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from ..logs import printable
 from .origins import Allowlist, OriginError, normalise_origin
@@ -45,7 +44,6 @@ PUBLIC_FIXED = ("ORIGINS", "ALLOW_CREDENTIALS", "DYNAMIC_TTL")
 LOG = logging.getLogger(__name__)
 
 DynamicOriginCheck = Callable[[str], bool]
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -139,22 +137,25 @@ def start_up_notes(policies: tuple[CorsPolicy, ...]) -> list[str]:
 
 def policy_for(policies: tuple[CorsPolicy, ...], path: str) -> CorsPolicy | None:
     """The policy with the longest prefix covering `path`, or None: then no CORS header at all."""
-    return longest_prefix({policy.prefix: policy for policy in policies}, path)
+    by_prefix = {policy.prefix: policy for policy in policies}
+    return by_prefix.get(longest_prefix(by_prefix, path))
 
 
-def longest_prefix(by_prefix: Mapping[str, T], path: str) -> T | None:
-    """The value of the longest prefix in `by_prefix` that covers `path`, or None.
+def longest_prefix(prefixes: Container[str], path: str) -> str | None:
+    """The longest of `prefixes` that covers `path`, or None.
 
     A prefix ends with "/" and covers the paths under it and itself without that slash ("/api/"
     covers "/api"). The lookups follow the slashes of the path, from its end: as many as the path
     has segments, however many prefixes there are.
     """
-    found = by_prefix.get(path + "/")
+    if path + "/" in prefixes:
+        return path + "/"
     end = path.rfind("/")
-    while found is None and end >= 0:
-        found = by_prefix.get(path[: end + 1])
+    while end >= 0:
+        if path[: end + 1] in prefixes:
+            return path[: end + 1]
         end = path.rfind("/", 0, end)
-    return found
+    return None
 
 
 class DynamicOrigins:
