@@ -52,8 +52,8 @@ def test_lock_pins_every_package_with_sha256_hashes(default_project):
     packages = locked_packages(default_project)
     assert set(packages) >= RUNTIME_PACKAGES | {"pytest", "ruff", "playwright"}
     for name, package in packages.items():
-        files = [package.get("sdist", {}), *package.get("wheels", [])]
-        assert all(re.fullmatch(r"sha256:[0-9a-f]{64}", file.get("hash", "")) for file in files), name
+        files = [*filter(None, [package.get("sdist")]), *package.get("wheels", [])]
+        assert files and all(re.fullmatch(r"sha256:[0-9a-f]{64}", file.get("hash", "")) for file in files), name
 
 
 @pytest.mark.parametrize("python_version", PYTHON_VERSIONS)
@@ -80,7 +80,9 @@ def test_lock_renders_the_project_name_and_python_version_of_the_answers(cookies
 def test_a_stale_lock_fails_the_check_and_names_the_command(cookies):
     project = bake(cookies)
     pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('"gunicorn>=23",', '"gunicorn>=23",\n    "requests>=2",'))
+    text = pyproject.read_text()
+    pyproject.write_text(text.replace('"python-dotenv>=1.0"', '"python-dotenv>=1.0.1"'))
+    assert pyproject.read_text() != text
     assert uv_lock_check(project, sys.executable).returncode != 0
     assert "python3 tasks.py lock" in (ROOT / "tasks.py").read_text().split('"""')[1]
 
