@@ -58,7 +58,7 @@ MATRIX = [
 # The files each answer adds to the project, when chosen; the README names each of them then, and only then.
 OPTIONAL_FILES = {
     "use_docker": ["Dockerfile", ".dockerignore", "deploy/kubernetes.yaml"],
-    "ci": [".github/workflows/ci.yml"],
+    "ci": [".github/workflows/ci.yml", ".github/workflows/canary.yml", ".github/dependabot.yml"],
     "use_pre_commit": [".pre-commit-config.yaml"],
 }
 
@@ -98,9 +98,9 @@ def instructions(dockerfile: Path) -> list[str]:
     return [line for line in text.splitlines() if line and not line.startswith("#")]
 
 
-def check_github_workflow(workflow: Path) -> dict:
-    """The workflow, once it has passed the GitHub workflow schema (vendored in check-jsonschema: offline)."""
-    check = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(workflow)]
+def check_github_workflow(workflow: Path, schema: str = "vendor.github-workflows") -> dict:
+    """The workflow (or other GitHub file), once it has passed its schema (vendored in check-jsonschema: offline)."""
+    check = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(workflow)]
     result = subprocess.run(check, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     return yaml.safe_load(workflow.read_text())
@@ -140,7 +140,12 @@ def test_dockerfile_passes_hadolint_and_its_commands_work(cookies, default_proje
     lint = subprocess.run([BIN / "hadolint", dockerfile], capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     steps = instructions(dockerfile)
-    assert steps[0] == f"FROM python:{answers['python_version']}-slim"
+    base = f"python:{answers['python_version']}-slim"
+    assert [step for step in steps if step.startswith("FROM ")] == [f"FROM {base} AS build", f"FROM {base}"]
+    # The build stage installs uv.lock's pins, hashes checked; the image keeps its venv and runs as a user.
+    (install,) = (step for step in steps if "uv export" in step)
+    assert "uv export --frozen" in install and "--require-hashes" in install
+    assert "COPY --from=build /opt/venv /opt/venv" in steps
     assert "USER 10001" in steps
     assert ".env" in (project / ".dockerignore").read_text().splitlines()
     assert ".venv/" in (project / ".dockerignore").read_text().splitlines()
@@ -212,15 +217,30 @@ def test_kubernetes_manifest_probes_health_and_configures_a_valid_allowlist(cook
 
 
 @pytest.mark.parametrize("answers", rows("ci"))
-def test_github_workflow_matches_the_schema_and_runs_ruff_and_pytest(cookies, default_project, answers):
+def test_github_workflows_match_the_schema_test_from_the_lock_and_upgrade_weekly(cookies, default_project, answers):
     project = bake_row(cookies, default_project, answers)
-    workflow = project / ".github" / "workflows" / "ci.yml"
-    steps = check_github_workflow(workflow)["jobs"]["test"]["steps"]
-    assert "${{ github.workflow }}-${{ github.ref }}" in workflow.read_text()
-    (setup,) = (step for step in steps if step.get("uses", "").startswith("actions/setup-python@"))
-    assert setup["with"]["python-version"] == answers["python_version"]
-    commands = [step["run"] for step in steps if "run" in step]
-    assert {"ruff check .", "ruff format --check .", "pytest"} <= set(commands)
+    workflows = project / ".github" / "workflows"
+    assert "${{ github.workflow }}-${{ github.ref }}" in (workflows / "ci.yml").read_text()
+    commands = {}
+    for name in ("ci", "canary"):
+        (job,) = check_github_workflow(workflows / f"{name}.yml")["jobs"].values()
+        (setup,) = (step for step in job["steps"] if step.get("uses", "").startswith("actions/setup-python@"))
+        assert setup["with"]["python-version"] == answers["python_version"]
+        commands[name] = [step["run"] for step in job["steps"] if "run" in step]
+    # tasks.py test installs .venv from uv.lock; CI checks the lock, the canary upgrades it first.
+    assert commands["ci"] == [
+        "python tasks.py test",
+        ".venv/bin/uv lock --check",
+        ".venv/bin/ruff check .",
+        ".venv/bin/ruff format --check .",
+    ]
+    assert commands["canary"] == ["python tasks.py lock --upgrade", "python tasks.py test"]
+    triggers = check_github_workflow(workflows / "canary.yml")[True]  # YAML 1.1 reads the key `on` as true
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    assert re.fullmatch(r"\d+ \d+ \* \* \d", triggers["schedule"][0]["cron"]), "weekly"
+
+    updates = check_github_workflow(project / ".github" / "dependabot.yml", "vendor.dependabot")["updates"]
+    assert {update["package-ecosystem"] for update in updates} == {"uv", "github-actions"}
 
 
 @pytest.mark.parametrize("answers", rows("use_pre_commit"))

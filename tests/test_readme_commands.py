@@ -3,6 +3,7 @@ and the `flask cors` sessions of its Debugging CORS section, which must print wh
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -13,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from conftest import bake, free_port, run
+from test_lock import RUNTIME_PACKAGES, locked_packages
 
 
 def get(url: str, headers: dict[str, str], deadline: float):
@@ -34,8 +36,20 @@ def test_tasks_test_then_serve_in_a_fresh_virtual_environment(cookies):
         [sys.executable, "tasks.py", "test", "-q"], cwd=project, env=environment, capture_output=True, text=True
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert (project / ".venv").is_dir()
     assert " passed" in tests.stdout
+    # .venv holds exactly uv.lock's versions, installed by pip in hash-checking mode (--require-hashes).
+    listed = run(project, str(project / ".venv" / "bin" / "python"), "-m", "pip", "list", "--format", "json")
+    installed = {package["name"].lower(): package["version"] for package in json.loads(listed.stdout)}
+    locked = {name: package["version"] for name, package in locked_packages(project).items()}
+    assert installed.pop("my-api") == "0.1.0"
+    # Besides the venv's own pip (and setuptools, which Python 3.11's venv adds) and uv, which reads the lock.
+    assert installed.keys() - locked.keys() <= {"pip", "setuptools", "uv"}
+    dev = {"pytest", "ruff", "pluggy", "iniconfig", "packaging", "pygments"}
+    assert {name: locked[name] for name in RUNTIME_PACKAGES | dev} == {
+        name: installed[name] for name in RUNTIME_PACKAGES | dev
+    }
+    requirements = (project / ".venv" / "requirements.txt").read_text()
+    assert all(f"\n{name}=={locked[name]} \\\n    --hash=sha256:" in requirements for name in RUNTIME_PACKAGES)
 
     port = free_port()
     server = subprocess.Popen(

@@ -1,10 +1,13 @@
-"""The project's two commands, for a machine with nothing but Python:
+"""The project's commands, for a machine with nothing but Python:
 
     python3 tasks.py serve    run the API locally (development: any localhost port may call it)
     python3 tasks.py test     run the tests
+    python3 tasks.py lock     update uv.lock after editing pyproject.toml's dependencies (uv lock's
+                              options follow: `--upgrade-package flask`, `--upgrade`, `--check`)
 
-Each creates .venv on first use and installs the project with its dev extra into it, again
-whenever pyproject.toml changes. Further arguments go to `flask run` or `pytest`.
+Each creates .venv on first use and installs into it exactly what uv.lock pins, hashes checked, with
+the dev extra; again whenever pyproject.toml or uv.lock changes. Further arguments go to `flask run`,
+`pytest` or `uv lock`.
 """
 
 from __future__ import annotations
@@ -18,34 +21,58 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 PACKAGE = "{{ cookiecutter.package_name }}"
+# The version of uv that writes uv.lock and reads it back for pip; Dockerfile installs the same.
+UV = "uv=={{ cookiecutter._uv_version }}"
 
 
 def venv_bin(venv_dir: Path, program: str) -> Path:
     return venv_dir / ("Scripts" if os.name == "nt" else "bin") / program
 
 
-def ensure_venv(venv_dir: Path, install_args: list[str], inputs: list[Path]) -> Path:
-    """Create `venv_dir` and `pip install` `install_args` into it, unless `inputs` are unchanged."""
+def pip_install(*arguments: str) -> list[str]:
+    """A command for `ensure_venv`: the venv's pip installing `arguments`, quietly."""
+    return ["python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *arguments]
+
+
+def ensure_venv(venv_dir: Path, inputs: list[Path], *commands: list[str]) -> Path:
+    """Create `venv_dir` and run `commands` in it (each starts with a program of the venv), unless
+    neither `inputs` nor `commands` changed since they last ran."""
     stamp = venv_dir / ".installed"
-    fingerprint = b"".join(path.read_bytes() for path in inputs) + " ".join(install_args).encode()
+    fingerprint = b"".join(path.read_bytes() for path in inputs) + repr(commands).encode()
     digest = hashlib.sha256(fingerprint).hexdigest()
     if not (stamp.exists() and stamp.read_text() == digest):
         if not venv_bin(venv_dir, "python").exists():
             print(f"Creating {venv_dir}", flush=True)
             venv.create(venv_dir, with_pip=True)
-        pip = [str(venv_bin(venv_dir, "python")), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        subprocess.run([*pip, *install_args], check=True)
+        for program, *arguments in commands:
+            subprocess.run([venv_bin(venv_dir, program), *arguments], check=True)
         stamp.write_text(digest)
     return venv_dir
 
 
+def install_locked(venv_dir: Path) -> Path:
+    """The project and its dev extra in `venv_dir`, at uv.lock's versions. uv only reads the lock
+    (--frozen: no resolving, no index); pip installs what it exports in hash-checking mode, so a file
+    that is not the one locked is refused, then the project itself, editable."""
+    requirements = str(venv_dir / "requirements.txt")
+    export = ["--frozen", "--quiet", "--extra", "dev", "--no-emit-project", "--format", "requirements-txt"]
+    return ensure_venv(
+        venv_dir,
+        [ROOT / "pyproject.toml", ROOT / "uv.lock"],
+        pip_install(UV),
+        ["uv", "export", "--project", str(ROOT), *export, "--output-file", requirements],
+        pip_install("--require-hashes", "--requirement", requirements),
+        pip_install("--no-deps", "--editable", str(ROOT)),
+    )
+
+
 def main(argv: list[str]) -> int:
     command, arguments = (argv[0], argv[1:]) if argv else ("", [])
-    programs = {"serve": ["flask", "--app", PACKAGE, "run", "--debug"], "test": ["pytest"]}
+    programs = {"serve": ["flask", "--app", PACKAGE, "run", "--debug"], "test": ["pytest"], "lock": ["uv", "lock"]}
     if command not in programs:
         print(__doc__)
         return 2
-    venv_dir = ensure_venv(ROOT / ".venv", ["--editable", f"{ROOT}[dev]"], [ROOT / "pyproject.toml"])
+    venv_dir = install_locked(ROOT / ".venv")
     program, *options = programs[command]
     return subprocess.run([venv_bin(venv_dir, program), *options, *arguments], cwd=ROOT).returncode
 

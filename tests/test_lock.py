@@ -1,0 +1,101 @@
+"""The generated project's uv.lock: made by `python3 tasks.py lock` at the template's root, rendered for
+every answer, in agreement with the project's pyproject.toml, and pinning each package with hashes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, bake
+
+UV = Path(sys.executable).parent / "uv"
+RUNTIME_PACKAGES = {
+    "flask",
+    "flask-cors",
+    "werkzeug",
+    "gunicorn",
+    "python-dotenv",
+    "click",
+    "jinja2",
+    "itsdangerous",
+    "markupsafe",
+    "blinker",
+}
+PYTHON_VERSIONS = json.loads((ROOT / "cookiecutter.json").read_text())["python_version"]
+STALE = "uv.lock does not agree with pyproject.toml: run `python3 tasks.py lock` at the template's root"
+
+
+def locked_packages(project: Path) -> dict[str, dict]:
+    """uv.lock's packages from the index, by name."""
+    packages = tomllib.loads((project / "uv.lock").read_text())["package"]
+    return {package["name"]: package for package in packages if "registry" in package["source"]}
+
+
+def uv_lock_check(project: Path, python: str) -> subprocess.CompletedProcess:
+    """uv's own check that the lock satisfies pyproject.toml, offline: it answers from the lock alone."""
+    command = [UV, "lock", "--check", "--offline", "--no-python-downloads", "--python", python]
+    return subprocess.run(command, cwd=project, capture_output=True, text=True)
+
+
+def test_default_bake_lock_agrees_with_pyproject(default_project):
+    check = uv_lock_check(default_project, sys.executable)
+    assert check.returncode == 0, f"{STALE}\n{check.stderr}"
+
+
+def test_lock_pins_every_package_with_sha256_hashes(default_project):
+    packages = locked_packages(default_project)
+    assert set(packages) >= RUNTIME_PACKAGES | {"pytest", "ruff", "playwright"}
+    for name, package in packages.items():
+        files = [*filter(None, [package.get("sdist")]), *package.get("wheels", [])]
+        assert files and all(re.fullmatch(r"sha256:[0-9a-f]{64}", file.get("hash", "")) for file in files), name
+
+
+@pytest.mark.parametrize("python_version", PYTHON_VERSIONS)
+def test_lock_renders_the_project_name_and_python_version_of_the_answers(cookies, default_project, python_version):
+    """One lock serves every answer: only the project's name and requires-python differ, as in pyproject.toml.
+    uv checks it where a Python of that version is at hand (it needs one to read requires-python)."""
+    project = bake(cookies, project_slug="billing", python_version=python_version)
+    expected = (
+        (default_project / "uv.lock")
+        .read_text()
+        .replace('\nname = "my-api"\n', '\nname = "billing"\n')
+        .replace('requires-python = ">=3.11"', f'requires-python = ">={python_version}"')
+    )
+    assert (project / "uv.lock").read_text() == expected
+    found = subprocess.run(
+        [UV, "python", "find", "--no-python-downloads", python_version], capture_output=True, text=True
+    )
+    if found.returncode != 0:
+        pytest.skip(f"no Python {python_version} here for uv lock --check")
+    check = uv_lock_check(project, found.stdout.strip())
+    assert check.returncode == 0, f"{STALE}\n{check.stderr}"
+
+
+def test_a_stale_lock_fails_the_check_and_names_the_command(cookies):
+    project = bake(cookies)
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text.replace('"python-dotenv>=1.0"', '"python-dotenv>=1.0.1"'))
+    assert pyproject.read_text() != text
+    assert uv_lock_check(project, sys.executable).returncode != 0
+    assert "python3 tasks.py lock" in (ROOT / "tasks.py").read_text().split('"""')[1]
+
+
+def test_root_pins_its_test_requirements_with_hashes_and_the_template_s_uv():
+    """requirements-dev.txt, what the root's .venv installs with --require-hashes, pins every line of
+    requirements-dev.in, and the uv that writes the lock is the one generated projects read it with."""
+    pinned = (ROOT / "requirements-dev.txt").read_text()
+    # Each requirement: name==version, a marker maybe, then a backslash and its --hash lines.
+    requirements = [line for line in pinned.splitlines() if line and not line.startswith((" ", "#"))]
+    pins = [re.fullmatch(r"([a-z0-9._-]+)==[^ ;]+(?: ;.*)? \\", line) for line in requirements]
+    assert all(pins), [line for line, pin in zip(requirements, pins, strict=True) if not pin]
+    ranges = re.findall(r"^([a-z0-9][a-z0-9._-]*)", (ROOT / "requirements-dev.in").read_text(), re.MULTILINE)
+    assert set(ranges) <= {pin[1] for pin in pins}
+    uv_version = json.loads((ROOT / "cookiecutter.json").read_text())["_uv_version"]
+    assert f"\nuv=={uv_version} \\\n" in pinned
