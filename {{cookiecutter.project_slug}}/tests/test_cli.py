@@ -18,12 +18,15 @@ from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors.cli import Blocked, BrowserRequest, is_safelisted_header, preflight_check, suggest_fix
 from {{ cookiecutter.package_name }}.settings import Settings
 
+import conftest
+
 ALLOWED = "https://app.example.com"
 WILDCARD = "https://*.preview.example.com"
 PRODUCTION = {
     "APP_ENV": "production",
     "CORS_ORIGINS": f"{ALLOWED}, {WILDCARD}",
     "CORS_ALLOW_CREDENTIALS": "false",
+    "SECRET_KEY": conftest.SECRET_KEY,
 }
 
 

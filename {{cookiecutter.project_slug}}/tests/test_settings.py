@@ -20,8 +20,10 @@ from {{ cookiecutter.package_name }}.settings import (
     load_settings,
 )
 
+import conftest
+
 ENV_EXAMPLE = Path(__file__).resolve().parents[1] / ".env.example"
-PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com"}
+PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com", "SECRET_KEY": conftest.SECRET_KEY}
 
 
 def refusal(environ: dict[str, str], dotenv: dict[str, str] | None = None) -> str:
@@ -37,7 +39,8 @@ def test_app_env_selects_one_of_four_environments(environment):
 
 
 def test_unset_app_env_means_production():
-    assert Settings.from_environ({"CORS_ORIGINS": "https://app.example.com"}).environment == "production"
+    unset = {name: value for name, value in PRODUCTION.items() if name != "APP_ENV"}
+    assert Settings.from_environ(unset).environment == "production"
 
 
 def test_unset_app_env_fails_closed_until_an_allowlist_is_given():
@@ -314,6 +317,7 @@ def test_load_settings_reads_the_process_environment_and_a_dotenv_file(clean_env
 def test_load_settings_without_a_dotenv_file_reads_the_environment_only(clean_environ, tmp_path):
     (tmp_path / ".env").write_text("APP_ENV=development\n")
     clean_environ.setenv("CORS_ORIGINS", "https://app.example.com")
+    clean_environ.setenv("SECRET_KEY", conftest.SECRET_KEY)
     assert load_settings(dotenv_path=None).environment == "production"
 
 
