@@ -26,7 +26,7 @@ PREVIEW_WILDCARD = "https://*.preview.example.com"
 PRODUCTION_CORS_ORIGINS = f"{PRODUCTION_ORIGINS}, {PREVIEW_WILDCARD}"
 
 # What deployments with credentials on must set: a SECRET_KEY (never this one).
-SECRET_KEY = "test-only-secret-key-0123456789abcdefghij"
+SECRET_KEY = "test-only-secret-key-0123456789abcdefghij"  # noqa: S105 (a test value)
 
 # The project's gunicorn settings, which gunicorn's master runs before it starts a worker.
 GUNICORN_CONF = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"

@@ -35,7 +35,7 @@ DEPLOYED = ("staging", "production")
 SAMESITE_VALUES = ("Lax", "Strict", "None")
 # token_urlsafe(32) gives 43 characters; a short key can be guessed offline from one signed cookie.
 SHORTEST_SECRET_KEY = 32
-SECRET_KEY_EXAMPLE = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+KEY_COMMAND = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 # Every variable read here besides the policies' own, with the text used when it is unset (.env.example
 # documents each one, and the default policy's CORS_* variables; a test keeps the two in step).
@@ -292,14 +292,14 @@ def _secret_key(value: str, environment: str, policies: tuple[CorsPolicy, ...]) 
             raise SettingsError(
                 f"SECRET_KEY is required when APP_ENV={environment} and {credentials[0]}=true: it signs the "
                 f"session cookie of the front ends calling with credentials. Set it to a random value of "
-                f"{SHORTEST_SECRET_KEY} characters or more, the same in every instance: {SECRET_KEY_EXAMPLE}"
+                f"{SHORTEST_SECRET_KEY} characters or more, the same in every instance: {KEY_COMMAND}"
             )
         return None if environment in DEPLOYED else secrets.token_urlsafe(32)
     if len(value) < SHORTEST_SECRET_KEY:
         raise SettingsError(
             f"SECRET_KEY is {len(value)} characters long (its value is not shown: it is a secret): a short key can "
             f"be guessed from one signed cookie. Use a random value of {SHORTEST_SECRET_KEY} characters or more: "
-            f"{SECRET_KEY_EXAMPLE}"
+            f"{KEY_COMMAND}"
         )
     return value
 

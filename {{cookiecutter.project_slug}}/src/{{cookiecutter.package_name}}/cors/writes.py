@@ -90,9 +90,7 @@ class WriteProtection:
     exempt_paths: tuple[str, ...] = ()
     throttle: Throttle = field(default_factory=Throttle)
 
-    def refuse(
-        self, environ: dict, answers: PolicyAnswers | None, start_response: Callable
-    ) -> Iterable[bytes] | None:
+    def refuse(self, environ: dict, answers: PolicyAnswers | None, start_response: Callable) -> Iterable[bytes] | None:
         """Answer a refused cross-origin write with a 403 and return its body; None lets the request go on."""
         method = environ["REQUEST_METHOD"]
         if method in SAFE_METHODS:
