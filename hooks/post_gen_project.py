@@ -1,4 +1,5 @@
-"""Remove the optional files the answers left out, write the local .env and print the next steps.
+"""Remove the optional files the answers left out, write the local .env (with a SECRET_KEY of its own) and
+print the next steps.
 
 Offline, and safe to run twice: a file already removed stays removed, and an existing .env holds
 the developer's own values, so it is never overwritten.
@@ -6,6 +7,7 @@ the developer's own values, so it is never overwritten.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from pathlib import Path
 
@@ -41,6 +43,13 @@ def write_local_dotenv(project_dir: Path) -> bool:
     return True
 
 
+def add_secret_key(dotenv: Path) -> None:
+    """Give a freshly written .env a random SECRET_KEY of its own, so local sessions survive a restart."""
+    with dotenv.open("a") as file:
+        file.write("\n# This checkout's own, made when the project was generated; .env stays out of git.\n")
+        file.write(f"SECRET_KEY={secrets.token_urlsafe(32)}\n")
+
+
 def next_steps(slug: str) -> str:
     return (
         f"\nCreated {slug}/ with a development .env. Next:\n"
@@ -59,5 +68,6 @@ if __name__ == "__main__":
             use_pre_commit="{{ cookiecutter.use_pre_commit }}" == "True",
         ),
     )
-    write_local_dotenv(Path.cwd())
+    if write_local_dotenv(Path.cwd()):
+        add_secret_key(Path.cwd() / ".env")
     print(next_steps("{{ cookiecutter.project_slug }}"))

@@ -19,6 +19,13 @@ def test_default_bake_has_the_promised_layout(default_project):
     assert "APP_ENV=development" in (default_project / ".env").read_text().splitlines()
 
 
+def test_the_local_dotenv_has_a_secret_key_of_its_own(default_project):
+    keys = [line for line in (default_project / ".env").read_text().splitlines() if line.startswith("SECRET_KEY=")]
+    assert len(keys) == 1
+    assert len(keys[0].removeprefix("SECRET_KEY=")) >= 32
+    assert keys[0] not in (default_project / ".env.example").read_text()
+
+
 def test_allow_credentials_answer_sets_the_default(cookies):
     for answer, default in ((True, "true"), (False, "false")):
         settings = (bake(cookies, allow_credentials=answer) / "src" / "my_api" / "settings.py").read_text()

@@ -112,6 +112,19 @@ def test_post_gen_writes_dotenv_once_and_keeps_the_developers_own(tmp_path):
     assert "CORS_ORIGINS=http://localhost:3000" in (tmp_path / ".env").read_text()
 
 
+def test_post_gen_gives_each_dotenv_a_random_secret_key(tmp_path):
+    keys = []
+    for name in ("one.env", "two.env"):
+        dotenv = tmp_path / name
+        dotenv.write_text("APP_ENV=development\n")
+        post_gen.add_secret_key(dotenv)
+        lines = dotenv.read_text().splitlines()
+        assert lines[0] == "APP_ENV=development"
+        keys.append(lines[-1].removeprefix("SECRET_KEY="))
+    assert len(keys[0]) >= 32
+    assert keys[0] != keys[1]
+
+
 def test_next_steps_name_the_two_commands():
     steps = post_gen.next_steps("my-api")
     assert "cd my-api" in steps

@@ -28,6 +28,9 @@ PRODUCTION_ORIGINS = "{{ cookiecutter.production_origins }}"
 PREVIEW_WILDCARD = "https://*.preview.example.com"
 PRODUCTION_CORS_ORIGINS = f"{PRODUCTION_ORIGINS}, {PREVIEW_WILDCARD}"
 
+# What deployments with credentials on must set: a SECRET_KEY (never this one).
+SECRET_KEY = "test-only-secret-key-0123456789abcdefghij"  # noqa: S105 (a test value)
+
 # The project's gunicorn settings, which gunicorn's master runs before it starts a worker.
 GUNICORN_CONF = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
 
@@ -147,10 +150,13 @@ def settings_from(
 
 @pytest.fixture
 def make_app() -> Callable[..., Flask]:
-    """Build an app from variables: make_app(APP_ENV="testing", CORS_ORIGINS="http://localhost:3000")."""
+    """Build an app from variables: make_app(APP_ENV="testing", CORS_ORIGINS="http://localhost:3000").
+
+    SECRET_KEY is set unless given, as it is wherever the API is deployed with credentials.
+    """
 
     def make(**variables: str) -> Flask:
-        return create_app(settings_from(variables))
+        return create_app(settings_from({"SECRET_KEY": SECRET_KEY, **variables}))
 
     return make
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -31,21 +32,25 @@ class Gunicorn:
     process: subprocess.Popen
     url: str
     log_path: Path
+    # The certificate it serves https with, if any.
+    certificate: Path | None = None
 
     def log(self) -> str:
         return self.log_path.read_text()
 
 
 @contextmanager
-def start_gunicorn(project: Path, env: dict[str, str], app: str = "") -> Iterator[Gunicorn]:
+def start_gunicorn(
+    project: Path, env: dict[str, str], app: str = "", tls: tuple[Path, Path] | None = None
+) -> Iterator[Gunicorn]:
     """Run gunicorn as production does, in `project`, for a `with` block.
 
     gunicorn reads the project's gunicorn.conf.py from the working directory and serves `app` (by
     default the project's wsgi module) from src/. Its environment is `env` and PATH, nothing else,
     so no variable of the shell changes what a test proves. PORT is a free port, and --bind keeps
     gunicorn on 127.0.0.1 where the file says 0.0.0.0; XDG_RUNTIME_DIR gives each gunicorn a
-    control socket of its own. The block may stop gunicorn itself; otherwise it ends with SIGTERM,
-    then SIGKILL after 30 seconds.
+    control socket of its own. With `tls`, a (certificate, key) pair, it serves https. The block
+    may stop gunicorn itself; otherwise it ends with SIGTERM, then SIGKILL after 30 seconds.
     """
     (package,) = {path.parent.name for path in project.glob("src/*/wsgi.py")}
     port = free_port()
@@ -59,10 +64,13 @@ def start_gunicorn(project: Path, env: dict[str, str], app: str = "") -> Iterato
             **env,
         }
         command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", app or f"{package}.wsgi:app"]
+        if tls:
+            command += ["--certfile", str(tls[0]), "--keyfile", str(tls[1])]
         with log_path.open("w") as log:
             process = subprocess.Popen(command, cwd=project, env=environ, stdout=log, stderr=subprocess.STDOUT)
         try:
-            yield Gunicorn(process, f"http://127.0.0.1:{port}", log_path)
+            scheme = "https" if tls else "http"
+            yield Gunicorn(process, f"{scheme}://127.0.0.1:{port}", log_path, tls[0] if tls else None)
         finally:
             process.terminate()
             try:
@@ -73,20 +81,34 @@ def start_gunicorn(project: Path, env: dict[str, str], app: str = "") -> Iterato
 
 
 @contextmanager
-def serve_with_gunicorn(project: Path, env: dict[str, str], app: str = "") -> Iterator[Gunicorn]:
+def serve_with_gunicorn(
+    project: Path, env: dict[str, str], app: str = "", tls: tuple[Path, Path] | None = None
+) -> Iterator[Gunicorn]:
     """start_gunicorn, once /api/health answers 200; RuntimeError, with gunicorn's output, if not within 30 s."""
-    with start_gunicorn(project, env, app) as server:
+    with start_gunicorn(project, env, app, tls) as server:
         deadline = time.monotonic() + 30
-        while not answers_health_check(server.url):
+        while not answers_health_check(server.url, server.certificate):
             if server.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not serve /api/health:\n{server.log()}")
             time.sleep(0.1)
         yield server
 
 
-def answers_health_check(url: str) -> bool:
+def answers_health_check(url: str, certificate: Path | None = None) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/api/health", timeout=1) as response:  # noqa: S310 (http://127.0.0.1)
+        with urllib.request.urlopen(  # noqa: S310 (http or https://127.0.0.1)
+            f"{url}/api/health", timeout=1, context=trusting(certificate)
+        ) as response:
             return response.status == 200
     except OSError:
         return False
+
+
+def trusting(certificate: Path | None) -> ssl.SSLContext | None:
+    """A TLS context that trusts the test server's own `certificate`, whatever host it names (the
+    server is on 127.0.0.1); None for a server over http."""
+    if certificate is None:
+        return None
+    context = ssl.create_default_context(cafile=str(certificate))
+    context.check_hostname = False
+    return context

@@ -56,7 +56,11 @@ TEAM_ROUTES = ["/api/decorated", "/api/by-hand", "/api/hooked/thing"]
 
 def app_in(environment: str) -> Flask:
     variables = {"APP_ENV": environment, "CORS_ORIGINS": conftest.PRODUCTION_CORS_ORIGINS}
-    return with_team_routes(create_app(conftest.settings_from({**variables, "CORS_ALLOW_CREDENTIALS": "true"})))
+    return with_team_routes(
+        create_app(
+            conftest.settings_from({**variables, "CORS_ALLOW_CREDENTIALS": "true", "SECRET_KEY": conftest.SECRET_KEY})
+        )
+    )
 
 
 @pytest.mark.parametrize("environment", ["staging", "production"])

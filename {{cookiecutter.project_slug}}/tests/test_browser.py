@@ -19,6 +19,10 @@ The setup keeps that verdict the one a user's browser reaches:
 - The API is called at http://127.0.0.1:<port>. Loopback is potentially trustworthy, so an https
   page may call it without mixed-content blocking, as it calls an https API in production.
 - Every other host name is unresolvable: the browser talks to loopback only.
+
+Cross-origin writes: pages submit a real HTML form and a `no-cors` fetch (neither preflighted) to
+tests/write_target.py, the API plus a route that changes state, served over https as in production:
+from an https page to an http API, Chromium sends a form's Origin as `null`.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import shutil
 import ssl
 import subprocess
 import threading
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.util import find_spec
@@ -42,8 +47,8 @@ import pytest
 from {{ cookiecutter.package_name }}.cors.origins import parse_allowlist
 from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT
 
-from conftest import PRODUCTION_ORIGINS, other_allowlists
-from servers import serve_with_gunicorn
+from conftest import PRODUCTION_ORIGINS, SECRET_KEY, other_allowlists
+from servers import Gunicorn, serve_with_gunicorn, trusting
 
 pytestmark = pytest.mark.browser
 
@@ -141,28 +146,30 @@ def serve_pages(tls: ssl.SSLContext | None = None) -> Iterator[int]:
         server.server_close()
 
 
-def self_signed(folder: Path, openssl: str) -> ssl.SSLContext:
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """A throwaway self-signed certificate and its key: the test pages' and the API's https."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        skip_or_fail("openssl is missing: it makes the certificate of the test pages")
+    folder = tmp_path_factory.mktemp("tls")
     key, certificate = folder / "key.pem", folder / "certificate.pem"
     command = [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=front-end.test"]
     subprocess.run([*command, "-keyout", str(key), "-out", str(certificate)], check=True, capture_output=True)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certificate, key)
-    return context
+    return certificate, key
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def browser(certificate):
     """Headless Chromium, the front ends' host names resolved to an https page server on loopback."""
     if find_spec("playwright") is None:
         skip_or_fail('the playwright package is missing: pip install -e ".[dev,browser]"')
     if not os.access(CHROMIUM, os.X_OK):
         skip_or_fail(f"no Chromium at {CHROMIUM}: install one (apt-get install chromium) or set CHROMIUM_PATH")
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        skip_or_fail("openssl is missing: it makes the certificate of the test pages")
     from playwright.sync_api import sync_playwright
 
-    tls = self_signed(tmp_path_factory.mktemp("tls"), openssl)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(*certificate)
     with serve_pages(tls) as port, sync_playwright() as playwright:
         hosts = sorted({urlsplit(origin).hostname for origin in [*FRONT_ENDS, STRANGER]})
         rules = [f"MAP {host} 127.0.0.1:{port}" for host in hosts]
@@ -188,6 +195,7 @@ def production(request) -> Iterator[Api]:
         "APP_ENV": "production",
         "CORS_ORIGINS": PRODUCTION_ORIGINS,
         "CORS_ALLOW_CREDENTIALS": credentials,
+        "SECRET_KEY": SECRET_KEY,
     }
     with serve_with_gunicorn(PROJECT, settings) as server:
         yield Api(server.url, request.param)
@@ -218,3 +226,74 @@ def test_production_refuses_every_other_origin(browser, production):
 
 def test_development_local_front_end_reads_the_api(browser, development, local_front_end):
     assert verdicts(browser, local_front_end, development) == readable(credentials=CREDENTIALS_BY_DEFAULT)
+
+
+# A page submits a form, and makes a no-cors fetch (no preflight, an opaque answer), with the user's cookies.
+SUBMIT_FORM = """(url) => {
+    const form = Object.assign(document.createElement("form"), {method: "POST", action: url});
+    form.append(Object.assign(document.createElement("input"), {name: "email", value: "attacker@evil.example.net"}));
+    document.body.append(form);
+    form.submit();
+}"""
+NO_CORS_FETCH = """(url) => {
+    fetch(url, {method: "POST", mode: "no-cors", credentials: "include", body: "email=attacker@evil.example.net"});
+}"""
+WRITES = {"form": SUBMIT_FORM, "no-cors fetch": NO_CORS_FETCH}
+# The session cookie each one carries from another site: Chromium blocks third-party cookies on a page's own
+# requests (fetch) but not on a top-level navigation (the form).
+COOKIE_SENT = {"form": "ada", "no-cors fetch": None}
+
+
+@pytest.fixture(scope="module")
+def production_with_state(certificate) -> Iterator[Gunicorn]:
+    """tests/write_target.py in production with credentials on, over https as in production (a form posted
+    from an https page to an http API carries `Origin: null`): the API and one route that changes state."""
+    settings = {
+        "APP_ENV": "production",
+        "CORS_ORIGINS": PRODUCTION_ORIGINS,
+        "CORS_ALLOW_CREDENTIALS": "true",
+        "SECRET_KEY": SECRET_KEY,
+        "WEB_CONCURRENCY": "1",
+        "PYTHONPATH": os.pathsep.join([str(PROJECT / "src"), str(PROJECT / "tests")]),
+    }
+    with serve_with_gunicorn(PROJECT, settings, "write_target:app", tls=certificate) as server:
+        yield server
+
+
+def server_changes(server: Gunicorn) -> list[str | None]:
+    """The changes the server recorded, each with the session cookie that came along."""
+    request = f"{server.url}/api/changes"
+    with urllib.request.urlopen(request, timeout=5, context=trusting(server.certificate)) as response:  # noqa: S310
+        return json.load(response)["changes"]
+
+
+def write_from(browser, origin: str, api: str, script: str) -> int:
+    """Have a page at `origin`, whose user has a session cookie for the API, run `script` to POST to
+    /api/changes; the status the API answered."""
+    context = browser.new_context(ignore_https_errors=True)
+    try:
+        # SameSite=None: the browser sends it from any site, as for a front end on another site.
+        cookie = {"name": "session", "value": "ada", "url": api, "sameSite": "None", "secure": True}
+        context.add_cookies([cookie])
+        page = context.new_page()
+        page.goto(f"{origin}/")
+        url = f"{api}/api/changes"
+        with page.expect_response(lambda response: response.url == url and response.request.method == "POST") as sent:
+            page.evaluate(script, url)
+        return sent.value.status
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_a_listed_front_end_changes_state_with_the_user_s_cookies(browser, production_with_state, write):
+    before = server_changes(production_with_state)
+    assert write_from(browser, FRONT_ENDS[0], production_with_state.url, WRITES[write]) == 200
+    assert server_changes(production_with_state) == [*before, COOKIE_SENT[write]]
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_a_refused_origin_cannot_change_anything_with_the_user_s_cookies(browser, production_with_state, write):
+    before = server_changes(production_with_state)
+    assert write_from(browser, STRANGER, production_with_state.url, WRITES[write]) == 403
+    assert server_changes(production_with_state) == before

@@ -27,6 +27,7 @@ PRODUCTION = {
     "APP_ENV": "production",
     "CORS_ORIGINS": f"{ALLOWED}, {WILDCARD}",
     "CORS_ALLOW_CREDENTIALS": "false",
+    "SECRET_KEY": conftest.SECRET_KEY,
 }
 
 
@@ -365,6 +366,54 @@ def test_check_and_show_account_for_dynamic_origins():
     report = json.loads(runner.invoke(args=["cors", "show", "--json"]).output)["policies"][0]  # default first
     assert report["dynamic_origins"].endswith("tenant_origins")
     assert report["settings"]["CORS_DYNAMIC_TTL"] == {"value": 60, "source": "default"}
+
+
+# flask cors check: cross-origin writes
+
+
+def test_check_allowed_origin_may_write():
+    result = cors_command("check", ALLOWED, "--method", "POST", "--path", "/api/echo", "--header", "Content-Type")
+    assert result.exit_code == 0
+    assert result.output.endswith(f"Allowed to write: the policy 'default' allows {ALLOWED}.\n")
+
+
+def test_check_a_form_post_from_a_refused_origin_is_refused_before_the_view():
+    """A text/plain POST needs no preflight: the browser sends it, and the API refuses it."""
+    args = ("--method", "POST", "--path", "/api/echo", "--header", "Content-Type:text/plain")
+    result = cors_command("check", "https://evil.example.net", *args)
+    assert result.exit_code == 1
+    assert "< 403 FORBIDDEN" in result.output
+    assert (
+        "Refused as a cross-origin write (403, the view never runs): a page at another origin sent it "
+        "(Sec-Fetch-Site: cross-site), and the policy 'default' does not allow https://evil.example.net."
+    ) in result.output
+
+
+def test_check_a_write_to_the_public_policy_is_refused_though_cors_lets_the_page_read():
+    args = ("--method", "POST", "--path", "/api/public/status", "--header", "Content-Type:text/plain")
+    result = cors_command("check", ALLOWED, *args)
+    assert result.exit_code == 1
+    assert f"Allowed by CORS: a page at {ALLOWED} can read the 403 FORBIDDEN answer" in result.output
+    assert "the policy 'public' is public: every origin may read it, none may write to it" in result.output
+
+
+def test_check_an_exempt_path_accepts_the_write():
+    args = ("--method", "POST", "--path", "/auth/callback/saml", "--header", "Content-Type:text/plain")
+    result = cors_command(
+        "check", "https://login.identity.example", *args, CROSS_SITE_WRITE_EXEMPT_PATHS="/auth/callback"
+    )
+    assert "Allowed to write: /auth/callback/saml is in CROSS_SITE_WRITE_EXEMPT_PATHS." in result.output
+
+
+def test_check_a_read_says_nothing_about_writes():
+    assert "write" not in cors_command("check", "https://evil.example.net").output
+
+
+def test_show_reports_the_write_protection_and_its_exempt_paths():
+    assert row(cors_command("show").output, "CROSS_SITE_WRITE_EXEMPT_PATHS").split()[1:] == ["none", "default"]
+    result = cors_command("show", "--json", CROSS_SITE_WRITE_EXEMPT_PATHS="/auth/callback")
+    exempt = json.loads(result.output)["cross_origin_writes"]["CROSS_SITE_WRITE_EXEMPT_PATHS"]
+    assert exempt == {"value": ["/auth/callback"], "source": "environment variable"}
 
 
 # flask cors check: usage and configuration errors exit with 2

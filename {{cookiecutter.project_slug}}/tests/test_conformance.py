@@ -37,7 +37,7 @@ ENDPOINT_SAMPLES: dict[str, dict[str, object]] = {}
 
 def conformance_app() -> Flask:
     """The app in testing, every policy given the production origins and credentials where it can have them."""
-    variables = {"APP_ENV": "testing"}
+    variables = {"APP_ENV": "testing", "SECRET_KEY": conftest.SECRET_KEY}
     for declaration in POLICIES:
         if not declaration.public:
             variables[declaration.variable("ORIGINS")] = conftest.PRODUCTION_CORS_ORIGINS

@@ -20,7 +20,7 @@ import conftest
 
 ALLOWED = "https://app.example.com"
 REFUSED = "https://evil.example.net"
-PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": ALLOWED}
+PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": ALLOWED, "SECRET_KEY": conftest.SECRET_KEY}
 
 
 class Clock:
@@ -211,7 +211,7 @@ def test_flask_cors_check_does_not_log_its_own_requests(app, caplog):
     [("development", "text"), ("testing", "text"), ("staging", "json"), ("production", "json")],
 )
 def test_log_format_defaults_to_json_where_the_api_is_deployed(environment, log_format):
-    settings = conftest.settings_from({"APP_ENV": environment, "CORS_ORIGINS": ALLOWED})
+    settings = conftest.settings_from({**PRODUCTION, "APP_ENV": environment})
     assert settings.log_format == log_format
     assert settings.sources["LOG_FORMAT"] == f"default for APP_ENV={environment}"
 

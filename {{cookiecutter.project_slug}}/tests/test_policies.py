@@ -23,6 +23,7 @@ PRODUCTION = {
     "APP_ENV": "production",
     "CORS_ORIGINS": conftest.PRODUCTION_CORS_ORIGINS,
     "CORS_ALLOW_CREDENTIALS": "true",
+    "SECRET_KEY": conftest.SECRET_KEY,
 }
 PARTNER = "https://portal.partner.example"
 # A policy of the kind a team adds, under a name no team would give its own.

@@ -15,6 +15,7 @@ from {{ cookiecutter.package_name }}.settings import (
     SOURCE_DEFAULT,
     SOURCE_DOTENV,
     SOURCE_ENVIRONMENT,
+    SOURCE_GENERATED,
     SettingsError,
     load_settings,
 )
@@ -22,7 +23,7 @@ from {{ cookiecutter.package_name }}.settings import (
 import conftest
 
 ENV_EXAMPLE = Path(__file__).resolve().parents[1] / ".env.example"
-PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com"}
+PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com", "SECRET_KEY": conftest.SECRET_KEY}
 
 
 def refusal(environ: dict[str, str], dotenv: dict[str, str] | None = None) -> str:
@@ -38,7 +39,8 @@ def test_app_env_selects_one_of_four_environments(environment):
 
 
 def test_unset_app_env_means_production():
-    assert conftest.settings_from({"CORS_ORIGINS": "https://app.example.com"}).environment == "production"
+    unset = {name: value for name, value in PRODUCTION.items() if name != "APP_ENV"}
+    assert conftest.settings_from(unset).environment == "production"
 
 
 def test_unset_app_env_fails_closed_until_an_allowlist_is_given():
@@ -317,6 +319,7 @@ def test_load_settings_reads_the_process_environment_and_a_dotenv_file(clean_env
 def test_load_settings_without_a_dotenv_file_reads_the_environment_only(clean_environ, tmp_path):
     (tmp_path / ".env").write_text("APP_ENV=development\n")
     clean_environ.setenv("CORS_ORIGINS", "https://app.example.com")
+    clean_environ.setenv("SECRET_KEY", conftest.SECRET_KEY)
     assert load_settings(dotenv_path=None).environment == "production"
 
 
@@ -335,3 +338,70 @@ def test_env_example_as_a_dotenv_starts_in_development():
     settings = conftest.settings_from({}, dotenv_values(ENV_EXAMPLE))
     assert settings.environment == "development"
     assert settings.policy().allowlist.any_local
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_secret_key_is_required_where_deployed_with_credentials(environment):
+    without = {name: value for name, value in PRODUCTION.items() if name != "SECRET_KEY"}
+    message = refusal({**without, "APP_ENV": environment, "CORS_ALLOW_CREDENTIALS": "true"})
+    assert message.startswith(f"SECRET_KEY is required when APP_ENV={environment} and CORS_ALLOW_CREDENTIALS=true")
+    assert conftest.settings_from({**without, "CORS_ALLOW_CREDENTIALS": "false"}).secret_key is None
+
+
+@pytest.mark.parametrize("environment", ["development", "testing"])
+def test_secret_key_is_made_up_per_process_in_development_and_testing(environment):
+    environ = {"APP_ENV": environment, "CORS_ORIGINS": "http://localhost:3000", "CORS_ALLOW_CREDENTIALS": "true"}
+    first, second = conftest.settings_from(environ), conftest.settings_from(environ)
+    assert len(first.secret_key) >= 32
+    assert first.secret_key != second.secret_key
+    assert first.sources["SECRET_KEY"] == SOURCE_GENERATED
+
+
+def test_a_short_secret_key_is_refused_without_showing_it():
+    message = refusal({**PRODUCTION, "SECRET_KEY": "changeme"})
+    assert message.startswith("SECRET_KEY is 8 characters long")
+    assert "changeme" not in message
+
+
+def test_the_secret_key_never_appears_in_the_settings_repr():
+    assert conftest.SECRET_KEY not in repr(conftest.settings_from(PRODUCTION))
+
+
+@pytest.mark.parametrize("value", ["Lax", "Strict", "None"])
+def test_session_cookie_samesite_takes_the_three_values_where_deployed(value):
+    settings = conftest.settings_from({**PRODUCTION, "SESSION_COOKIE_SAMESITE": value})
+    assert (settings.session_cookie_samesite, settings.secure_cookies) == (value, True)
+
+
+@pytest.mark.parametrize(("value", "meant"), [("lax", "Lax"), ("none", "None"), ("strict", "Strict")])
+def test_session_cookie_samesite_near_misses_are_told_the_value_meant(value, meant):
+    assert refusal({**PRODUCTION, "SESSION_COOKIE_SAMESITE": value}).endswith(f"did you mean {meant}?")
+
+
+@pytest.mark.parametrize("environment", ["development", "testing"])
+def test_samesite_none_is_refused_where_cookies_are_not_secure(environment):
+    environ = {"APP_ENV": environment, "CORS_ORIGINS": "http://localhost:3000", "SESSION_COOKIE_SAMESITE": "None"}
+    assert refusal(environ).startswith("SESSION_COOKIE_SAMESITE='None' needs Secure cookies")
+
+
+def test_no_path_accepts_cross_site_writes_by_default():
+    assert conftest.settings_from(PRODUCTION).write_exempt_paths == ()
+
+
+def test_exempt_paths_are_listed_prefixes():
+    settings = conftest.settings_from({**PRODUCTION, "CROSS_SITE_WRITE_EXEMPT_PATHS": "/auth/callback, /hooks/"})
+    assert settings.write_exempt_paths == ("/auth/callback", "/hooks/")
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        ("auth/callback", "starting with '/'"),
+        ("/auth/*", "without a query or wildcard"),
+        ("/", "turns the protection off"),
+    ],
+)
+def test_exempt_paths_refuse_what_is_not_a_path_or_exempts_everything(value, hint):
+    message = refusal({**PRODUCTION, "CROSS_SITE_WRITE_EXEMPT_PATHS": value})
+    assert message.startswith("CROSS_SITE_WRITE_EXEMPT_PATHS: ")
+    assert hint in message

@@ -24,7 +24,7 @@ from {{ cookiecutter.package_name }}.settings import SettingsError
 import conftest
 
 PACKAGE = "{{ cookiecutter.package_name }}"
-PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com"}
+PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com", "SECRET_KEY": conftest.SECRET_KEY}
 
 BAD_ENVIRONMENTS = [
     pytest.param({}, "CORS_ORIGINS", id="nothing-set"),

@@ -26,6 +26,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     logs.configure(settings.log_format)
     app = Flask(__name__)
     app.extensions["settings"] = settings
+    # The session cookie: sent over https only where deployed, never readable by scripts, and SameSite.
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE=settings.session_cookie_samesite,
+    )
     cors.init_app(app, settings)
     app.cli.add_command(cors_commands)
     register_error_handlers(app)
@@ -33,8 +40,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(blueprint)
     cors.refuse_other_cors(app)
     if settings.trusted_proxy_hops:
-        # Behind that many proxies, the client's address and scheme are in their X-Forwarded-For and
-        # X-Forwarded-Proto. Wrapped last, so that every other layer, the CORS layer included, sees them.
+        # Behind that many proxies, the client's address, scheme and host are in their X-Forwarded-For,
+        # X-Forwarded-Proto and X-Forwarded-Host (a proxy that rewrites Host sends the client's there).
+        # Wrapped last, so that every other layer, the CORS layer and its write check included, sees them.
         hops = settings.trusted_proxy_hops
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

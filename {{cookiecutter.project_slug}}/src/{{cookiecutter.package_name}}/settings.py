@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -29,6 +30,12 @@ from .logs import LOG_FORMATS
 from .policies import POLICIES
 
 ENVIRONMENTS = ("development", "testing", "staging", "production")
+# Where the API is served over https to real users: cookies are Secure, and a SECRET_KEY is never made up.
+DEPLOYED = ("staging", "production")
+SAMESITE_VALUES = ("Lax", "Strict", "None")
+# token_urlsafe(32) gives 43 characters; a short key can be guessed offline from one signed cookie.
+SHORTEST_SECRET_KEY = 32
+KEY_COMMAND = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 # Every variable read here besides the policies' own, with the text used when it is unset (.env.example
 # documents each one, and the default policy's CORS_* variables; a test keeps the two in step).
@@ -40,6 +47,9 @@ DEFAULTS: dict[str, str] = {
     "GUNICORN_TIMEOUT": "30",
     "TRUSTED_PROXY_HOPS": "0",
     "LOG_FORMAT": "",
+    "SECRET_KEY": "",
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "CROSS_SITE_WRITE_EXEMPT_PATHS": "",
 }
 # The default policy's credentials default is the template answer's; every other default is the policy's.
 CREDENTIALS_DEFAULT = "{{ 'true' if cookiecutter.allow_credentials else 'false' }}"
@@ -71,6 +81,7 @@ _FOREIGN_SETTINGS: dict[str, str | None] = {
 SOURCE_ENVIRONMENT = "environment variable"
 SOURCE_DOTENV = ".env file"
 SOURCE_DEFAULT = "default"
+SOURCE_GENERATED = "generated for this process"
 
 
 class SettingsError(click.ClickException):
@@ -96,9 +107,20 @@ class Settings:
     trusted_proxy_hops: int
     # "json" (one object per line, for log collectors) or "text" (for people): see logs.py.
     log_format: str
+    # Signs Flask's session cookie. None only in staging and production without credentials: no session then.
+    secret_key: str | None = field(repr=False)
+    # The session cookie's SameSite attribute: Lax, Strict or None (None only where cookies are Secure).
+    session_cookie_samesite: str
+    # Path prefixes that accept writes from pages at any origin, such as an identity provider's callback.
+    write_exempt_paths: tuple[str, ...]
     # Where each variable's value came from: SOURCE_ENVIRONMENT, SOURCE_DOTENV or SOURCE_DEFAULT
     # (for LOG_FORMAT, whose default depends on APP_ENV, "default for APP_ENV=<environment>").
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over https: where the API is deployed. Locally it is served over http."""
+        return self.environment in DEPLOYED
 
     def policy(self, name: str = DEFAULT_POLICY) -> CorsPolicy:
         return next(policy for policy in self.policies if policy.name == name)
@@ -136,8 +158,11 @@ class Settings:
         policies = tuple(_read_policy(declaration, environment, value, sources) for declaration in declarations)
         if not values["LOG_FORMAT"]:
             # Log collectors where the API is deployed, a person reading a terminal elsewhere.
-            values["LOG_FORMAT"] = "json" if environment in ("staging", "production") else "text"
+            values["LOG_FORMAT"] = "json" if environment in DEPLOYED else "text"
             sources["LOG_FORMAT"] = f"{SOURCE_DEFAULT} for APP_ENV={environment}"
+        secret_key = _secret_key(values["SECRET_KEY"], environment, policies)
+        if secret_key and not values["SECRET_KEY"]:
+            sources["SECRET_KEY"] = SOURCE_GENERATED
         return cls(
             environment=environment,
             policies=policies,
@@ -146,6 +171,9 @@ class Settings:
             timeout=_integer("GUNICORN_TIMEOUT", values["GUNICORN_TIMEOUT"], 1, 3600),
             trusted_proxy_hops=_integer("TRUSTED_PROXY_HOPS", values["TRUSTED_PROXY_HOPS"], 0, 10),
             log_format=_choice("LOG_FORMAT", values["LOG_FORMAT"], LOG_FORMATS),
+            secret_key=secret_key,
+            session_cookie_samesite=_samesite(values["SESSION_COOKIE_SAMESITE"], environment),
+            write_exempt_paths=_exempt_paths(values["CROSS_SITE_WRITE_EXEMPT_PATHS"]),
             sources=sources,
         )
 
@@ -247,6 +275,62 @@ def _refuse_unknown_cors_variables(names: list[str], declarations: tuple[Policy,
         close = difflib.get_close_matches(name, settings, n=1, cutoff=0.8)
         if close:
             raise SettingsError(f"{name} is not a setting of this API: did you mean {close[0]}?")
+
+
+def _secret_key(value: str, environment: str, policies: tuple[CorsPolicy, ...]) -> str | None:
+    """SECRET_KEY, which signs the session cookie; never quoted in a message, as it is a secret.
+
+    Required in staging and production when a policy allows credentials: a front end calling with
+    cookies needs a session every worker and every restart can read. In development and testing a
+    missing one is made up for the process (sessions last until a restart; the project's own .env
+    has one). In staging and production without credentials a missing one stays missing: Flask then
+    refuses to use a session, where a made-up key would differ between workers without a word.
+    """
+    if not value:
+        credentials = [policy.variable("ALLOW_CREDENTIALS") for policy in policies if policy.allow_credentials]
+        if environment in DEPLOYED and credentials:
+            raise SettingsError(
+                f"SECRET_KEY is required when APP_ENV={environment} and {credentials[0]}=true: it signs the "
+                f"session cookie of the front ends calling with credentials. Set it to a random value of "
+                f"{SHORTEST_SECRET_KEY} characters or more, the same in every instance: {KEY_COMMAND}"
+            )
+        return None if environment in DEPLOYED else secrets.token_urlsafe(32)
+    if len(value) < SHORTEST_SECRET_KEY:
+        raise SettingsError(
+            f"SECRET_KEY is {len(value)} characters long (its value is not shown: it is a secret): a short key can "
+            f"be guessed from one signed cookie. Use a random value of {SHORTEST_SECRET_KEY} characters or more: "
+            f"{KEY_COMMAND}"
+        )
+    return value
+
+
+def _samesite(value: str, environment: str) -> str:
+    """Lax, Strict or None; None only where cookies are Secure, as browsers drop a SameSite=None cookie otherwise."""
+    samesite = _choice("SESSION_COOKIE_SAMESITE", value, SAMESITE_VALUES)
+    if samesite == "None" and environment not in DEPLOYED:
+        raise SettingsError(
+            f"SESSION_COOKIE_SAMESITE='None' needs Secure cookies, and APP_ENV={environment} serves http: browsers "
+            "would drop the cookie. Use Lax: a front end at http://localhost:<port> calling the API at "
+            "http://localhost:<port> is on the same site"
+        )
+    return samesite
+
+
+def _exempt_paths(value: str) -> tuple[str, ...]:
+    """Path prefixes, each starting with '/'; '/' alone, which would turn the protection off, is refused."""
+    paths = tuple(_items(value))
+    for path in paths:
+        if not path.startswith("/") or any(char in path for char in "?#*"):
+            raise SettingsError(
+                f"CROSS_SITE_WRITE_EXEMPT_PATHS: {path!r} is not a path: write one starting with '/', without a "
+                "query or wildcard, such as /auth/callback (it covers the paths under it too)"
+            )
+        if path == "/":
+            raise SettingsError(
+                "CROSS_SITE_WRITE_EXEMPT_PATHS: '/' exempts every path and turns the protection off: list only "
+                "the paths that must accept posts from other sites, such as /auth/callback"
+            )
+    return paths
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:

@@ -22,7 +22,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from werkzeug.datastructures import Headers
 
-from . import layer
+from . import layer, writes
 from .origins import OriginError, normalise_origin, parse_allowlist
 from .policy import HEADER_NAME, METHODS, CorsPolicy, policy_for
 
@@ -364,17 +364,48 @@ def check(ctx: click.Context, origin: str, path: str, method: str, headers: dict
         exchanges, blocked = simulate(current_app.test_client(), request)
     for exchange in exchanges:
         click.echo(format_exchange(exchange) + "\n")
+    # A write the browser sends (no preflight, or one it passed) meets the cross-origin write protection.
+    write_refused, write_line = write_verdict(state, request) if exchanges[-1].method == method else (False, "")
     if blocked is None:
         # With the status: CORS lets the page read an error (a 405 from the route, say) just the same.
         status = exchanges[-1].status
         click.echo(f"Allowed by CORS: a page at {origin} can read the {status} answer to {method} {path}.")
-        return
-    blocked = diagnose(policy, request, blocked) if policy else blocked
-    click.echo(f"Blocked: {blocked.detail}.")
-    if len(exchanges) == 1 and request.preflighted:
-        click.echo(f"The browser stops at the preflight: it never sends the {method}.")
-    click.echo(suggest_fix(policy, state.environment, request, blocked))
-    ctx.exit(1)
+    else:
+        blocked = diagnose(policy, request, blocked) if policy else blocked
+        click.echo(f"Blocked: {blocked.detail}.")
+        if len(exchanges) == 1 and request.preflighted:
+            click.echo(f"The browser stops at the preflight: it never sends the {method}.")
+        click.echo(suggest_fix(policy, state.environment, request, blocked))
+    if write_line:
+        click.echo(write_line)
+    if blocked or write_refused:
+        ctx.exit(1)
+
+
+def write_verdict(state: layer.CorsState, request: BrowserRequest) -> tuple[bool, str]:
+    """Whether the cross-origin write protection refuses `request` from a page on another site, and a line
+    saying why; (False, "") for a method that changes nothing."""
+    if request.method in writes.SAFE_METHODS:
+        return False, ""
+    answers = state.writes.trusted_by(state.answers_for(request.path))
+    exempt = writes.is_exempt(request.path, state.writes.exempt_paths)
+    trusted = writes.trusts(answers, request.origin)
+    why = writes.refusal(request.method, "cross-site", request.origin, "", trusted=trusted, exempt=exempt)
+    if exempt:
+        return False, f"Allowed to write: {request.path} is in CROSS_SITE_WRITE_EXEMPT_PATHS."
+    if why is None:
+        return False, f"Allowed to write: the policy {answers.policy.name!r} allows {request.origin}."
+    if answers is None:
+        untrusted = f"no policy covers {request.path}, so only the API's own pages may write to it"
+    elif answers.policy.public:
+        untrusted = f"the policy {answers.policy.name!r} is public: every origin may read it, none may write to it"
+    else:
+        untrusted = f"the policy {answers.policy.name!r} does not allow {request.origin}"
+    return True, (
+        f"Refused as a cross-origin write (403, the view never runs): {why}, and {untrusted}. A path that must "
+        "accept posts from other sites, such as an identity provider's callback, goes in "
+        "CROSS_SITE_WRITE_EXEMPT_PATHS."
+    )
 
 
 def format_exchange(exchange: Exchange) -> str:
@@ -436,9 +467,17 @@ def policy_report(app: Flask) -> dict:
                 ],
             }
         )
+    sources = app.extensions["settings"].sources
     return {
-        "APP_ENV": {"value": state.environment, "source": app.extensions["settings"].sources["APP_ENV"]},
+        "APP_ENV": {"value": state.environment, "source": sources["APP_ENV"]},
         "policies": policies,
+        "cross_origin_writes": {
+            "refused": "POST, PUT, PATCH and DELETE from pages at origins the path's policy does not allow",
+            "CROSS_SITE_WRITE_EXEMPT_PATHS": {
+                "value": list(state.writes.exempt_paths),
+                "source": sources["CROSS_SITE_WRITE_EXEMPT_PATHS"],
+            },
+        },
     }
 
 
@@ -460,6 +499,13 @@ def format_policies(report: dict) -> str:
         lines += [f"  {name:<{widths[0]}}  {value:<{widths[1]}}  {source}".rstrip() for name, value, source in rows]
         lines.append("  Routes:")
         lines += [f"    {' '.join(route['methods']):<7} {route['path']}" for route in policy["routes"]] or ["    none"]
+    protection = report["cross_origin_writes"]
+    exempt = protection["CROSS_SITE_WRITE_EXEMPT_PATHS"]
+    lines += [
+        "",
+        f"Cross-origin writes: refused (403) for {protection['refused']}; a public policy allows none",
+        f"  CROSS_SITE_WRITE_EXEMPT_PATHS  {_text(exempt['value'])}  {exempt['source']}",
+    ]
     return "\n".join(lines)
 
 

@@ -11,6 +11,8 @@ or slow for an API:
   after-request step also unquotes the path, matches it against resource regexes and formats a
   debug message on every request. The policy with the longest prefix covering the path decides;
   a path no policy covers gets no CORS header.
+- Before anything else, a request that could change state (a POST, say) from an origin the policy
+  does not trust is refused with a 403 (writes.py): for a form post, CORS would only hide the answer.
 - The layer answers preflights itself with an empty 204: no request context, no second URL match
   for Flask's automatic OPTIONS, and no before-request hook (authentication) ever sees one.
   Browsers send preflights without credentials by design.
@@ -48,7 +50,8 @@ from flask_cors.core import ACL_RESPONSE_PRIVATE_NETWORK, get_cors_headers, seri
 from werkzeug.datastructures import EnvironHeaders
 
 from ..logs import Throttle, printable
-from .policy import LONGEST_ORIGIN, REMEMBERED_ORIGINS, CorsPolicy, DynamicOrigins, longest_prefix
+from .policy import DEFAULT_POLICY, LONGEST_ORIGIN, REMEMBERED_ORIGINS, CorsPolicy, DynamicOrigins, longest_prefix
+from .writes import WriteProtection, own_origin
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -75,7 +78,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     """Apply the policies of `settings` to every request of `app`."""
     if STATE_KEY in app.extensions:
         raise CorsConflict("CORS is already configured on this app: a second policy would widen the first")
-    state = app.extensions[STATE_KEY] = CorsState(settings.environment, settings.policies)
+    state = app.extensions[STATE_KEY] = CorsState(settings.environment, settings.policies, settings.write_exempt_paths)
     app.wsgi_app = state.wrap(app.wsgi_app)
 
 
@@ -148,9 +151,13 @@ class PolicyAnswers:
         self.dynamic_options = flask_cors_options(policy, any_origin=True) if self.dynamic else None
         self.remembered = functools.lru_cache(maxsize=REMEMBERED_ORIGINS)(self.simple_request_headers)
 
+    def allows(self, origin: str) -> bool:
+        """Whether the policy allows `origin`: its allowlist, or else its dynamic_origins."""
+        return self.policy.allowlist.allows(origin) or (self.dynamic is not None and self.dynamic.allows(origin))
+
     def allowed_options(self, origin: str) -> FlaskCorsOptions:
         """The options that answer `origin`: the static ones, or the dynamic ones once dynamic_origins said yes."""
-        if self.dynamic is None or self.policy.allowlist.allows(origin) or not self.dynamic.allows(origin):
+        if self.policy.allowlist.allows(origin) or not self.allows(origin):
             return self.options
         return self.dynamic_options
 
@@ -186,7 +193,10 @@ class CorsState:
 
     environment: str
     policies: tuple[CorsPolicy, ...]
+    # Paths that accept cross-origin writes from any origin (CROSS_SITE_WRITE_EXEMPT_PATHS).
+    write_exempt_paths: tuple[str, ...] = ()
     refusals: RefusalLog = field(init=False)
+    writes: WriteProtection = field(init=False)
     answers: dict[str, PolicyAnswers] = field(init=False)
     # (route, header) pairs already reported in staging and production.
     reported_conflicts: set[tuple[str, str]] = field(default_factory=set)
@@ -194,6 +204,7 @@ class CorsState:
     def __post_init__(self):
         self.refusals = RefusalLog(self.environment)
         self.answers = {policy.name: PolicyAnswers(policy, self.environment) for policy in self.policies}
+        self.writes = WriteProtection(self.environment, self.write_exempt_paths, self.answers.get(DEFAULT_POLICY))
         self._by_prefix = {answers.policy.prefix: answers for answers in self.answers.values()}
 
     def answers_for(self, path: str) -> PolicyAnswers | None:
@@ -204,6 +215,9 @@ class CorsState:
 
         def cors_layer(environ: dict, start_response: Callable) -> Iterable[bytes]:
             answers = self.answers_for(environ.get("PATH_INFO", ""))
+            refused = self.writes.refuse(environ, answers, start_response)
+            if refused is not None:
+                return refused
             origin = environ.get("HTTP_ORIGIN")
             headers: Headers = ()
             if answers is not None and origin:  # as Flask-CORS sees it, an empty Origin is none
@@ -286,7 +300,7 @@ class RefusalLog:
     def record(self, environ: dict) -> None:
         origin = environ["HTTP_ORIGIN"]
         # Browsers also send an Origin to the page's own site (on a POST, say): that is not cross-origin.
-        if origin == f"{environ['wsgi.url_scheme']}://{environ.get('HTTP_HOST')}":
+        if origin == own_origin(environ):
             return
         suppressed = self.throttle.admit(origin) if LOG.isEnabledFor(logging.WARNING) else None
         if suppressed is None:
