@@ -44,6 +44,8 @@ FRONT_END = sorted(PRODUCTION_ALLOWLIST.exact)[0]
 # Where the README's snippets send requests, and where the haproxy one listens.
 README_UPSTREAM = "127.0.0.1:8000"
 README_PORT = "8080"
+# A README session: `$ command` (continued by trailing backslashes), its output, `$ echo $?` and the status.
+SESSION = re.compile(r"\$ ((?:[^\n]*\\\n)*[^\n]*)\n(.*)\$ echo \$\?\n(\d+)\n", re.DOTALL)
 PREFLIGHTED_POST = ["--method", "POST", "--path", "/api/echo", "--header", "Content-Type"]
 
 
@@ -241,8 +243,9 @@ def test_the_readme_probe_session_prints_what_it_shows(tmp_path):
     """The session in "Debugging CORS", run by the `flask` command in a shell, with gunicorn configured by the
     session's own variables and the broken nginx it names in front."""
     section = README.split("\n## Debugging CORS", 1)[1].split("\n## ", 1)[0]
-    (block,) = re.findall(r"^```\n(\$ [^\n]* cors probe .*?)^```", section, re.MULTILINE | re.DOTALL)
-    command, output, status = re.fullmatch(r"\$ ((?:.*\\\n)*.*)\n(.*)\$ echo \$\?\n(\d+)\n", block, re.DOTALL).groups()
+    blocks = re.findall(r"^```\n(\$ .*?)^```", section, re.MULTILINE | re.DOTALL)
+    (block,) = [block for block in blocks if " cors probe " in block]
+    command, output, status = SESSION.fullmatch(block).groups()
     command = command.replace("\\\n", " ")
     variables = dict(word.split("=", 1) for word in shlex.split(command.split(" flask ", 1)[0]))
     (mistake,) = re.findall(r"`(add_header [^`]*)`", section)

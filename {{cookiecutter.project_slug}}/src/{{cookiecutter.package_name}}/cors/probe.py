@@ -390,16 +390,20 @@ def _exchange(exchange: Exchange) -> dict:
     }
 
 
-def format_report(url: str, results: list[OriginResult], differences: list[Difference]) -> str:
+def format_report(results: list[OriginResult], differences: list[Difference]) -> str:
     """Per origin, the browser's verdict from the app and through the deployment; then each kind of
     difference with where it showed, its likely cause and its fix; then any cache evidence."""
     width = max(len(result.origin) for result in results)
     lines = []
     for result in results:
-        app = _verdict(result.app_blocked)
-        deployment = _verdict(result.deployment_blocked)
-        same = "the same" if app == deployment else deployment
-        lines.append(f"{result.origin:<{width}}  app: {app}; through {url}: {same}")
+        app, deployment = _verdict(result.app_blocked), _verdict(result.deployment_blocked)
+        if app == deployment:
+            verdict = f"{app} by the app and through the deployment"
+        else:
+            verdict = f"{app} by the app, {deployment} through the deployment"
+            if result.deployment_blocked:
+                verdict += f": {result.deployment_blocked}"
+        lines.append(f"{result.origin:<{width}}  {verdict}")
     problems = list(dict.fromkeys(difference.problem for difference in differences))
     for problem in problems:
         lines += ["", f"{problem.title}:"]
@@ -427,4 +431,4 @@ def format_report(url: str, results: list[OriginResult], differences: list[Diffe
 
 
 def _verdict(blocked: str | None) -> str:
-    return f"blocked ({blocked})" if blocked else "allowed"
+    return "blocked" if blocked else "allowed"
