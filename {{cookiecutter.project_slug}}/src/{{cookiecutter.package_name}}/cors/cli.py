@@ -1,4 +1,4 @@
-"""`flask cors show` and `flask cors check`: the CORS policy in force, and what a browser makes of it.
+"""`flask cors show`, `check` and `probe`: the CORS policy in force, and what a browser makes of it.
 
 `check` does not re-implement the policy. It sends the requests a browser would send to the app
 itself, through Flask's test client (the same code that answers in production), and reads the
@@ -7,6 +7,7 @@ decides. The decisions are pure functions (the tests call them directly); the co
 
 `check` exits with 0 when a browser would let the page read the response, 1 when it would block
 it, and 2 for a usage or configuration error, so a deploy pipeline can run it as a smoke test.
+`probe` sends the same browser requests to a deployment as well, and compares (probe.py).
 """
 
 from __future__ import annotations
@@ -333,6 +334,10 @@ def _browser_origin(ctx: click.Context, param: click.Parameter, value: str) -> s
     return origin
 
 
+def _browser_origins(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
+    return [_browser_origin(ctx, param, value) for value in values]
+
+
 def _script_headers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
     """The --header options as {name: value}; a header only the browser may set is a usage error."""
     headers = {}
@@ -400,7 +405,7 @@ def check(ctx: click.Context, origin: str, path: str, method: str, headers: dict
     "--origin",
     "origins",
     multiple=True,
-    callback=lambda ctx, param, values: [_browser_origin(ctx, param, value) for value in values],
+    callback=_browser_origins,
     help="A front end's origin (repeat for more). Another origin the policy allows and an unlisted one are added.",
 )
 @click.option("--path", default="/api/health", show_default=True, help="The path the page calls.")
@@ -439,6 +444,7 @@ def probe(
         raise click.BadParameter("a path starts with /", param_hint="--path")
     state: layer.CorsState = current_app.extensions[layer.STATE_KEY]
     policy = policy_for(state.policies, path)
+    # What the page asks for; run_probe sends it from each origin.
     request = BrowserRequest("", method, probing.with_unique_query(path), headers, credentials)
     try:
         deployment = probing.over_http(url)

@@ -21,7 +21,7 @@ import http.client
 import json
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from werkzeug.datastructures import Headers
@@ -219,13 +219,13 @@ def run_probe(
     The origins the app allows go first, so that a cache which ignores Origin has stored an allowed
     answer when the next origin asks, and hands it over where the app would not.
     """
-    app_runs = {origin: simulate(app, _for_origin(request, origin)) for origin in origins}
+    app_runs = {origin: simulate(app, replace(request, origin=origin)) for origin in origins}
     ordered = sorted(origins, key=lambda origin: app_runs[origin][1] is not None)
     results, differences = [], []
     answered: list[list[str]] = []  # the Access-Control-Allow-Origin values the app gave the earlier origins
     for origin in ordered:
         app_exchanges, app_blocked = app_runs[origin]
-        deployed, deployed_blocked = simulate(deployment, _for_origin(request, origin))
+        deployed, deployed_blocked = simulate(deployment, replace(request, origin=origin))
         results.append(
             OriginResult(
                 origin,
@@ -239,10 +239,6 @@ def run_probe(
             differences += compare(origin, ours, theirs, answered)
         answered.append(_allow_origins(app_exchanges[-1]))
     return results, differences
-
-
-def _for_origin(request: BrowserRequest, origin: str) -> BrowserRequest:
-    return BrowserRequest(origin, request.method, request.path, request.headers, request.credentials)
 
 
 def compare(origin: str, app: Exchange, deployed: Exchange, earlier: list[list[str]]) -> list[Difference]:
