@@ -7,6 +7,7 @@ import logging
 import runpy
 import sys
 
+import flask.cli
 import pytest
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
@@ -248,6 +249,22 @@ def test_create_app_logs_refusals_as_json_lines_on_stdout_in_production(restore_
         "origin": REFUSED,
         "environment": "production",
     }
+
+
+def test_under_the_flask_command_log_lines_go_to_stderr_and_stdout_is_the_output(
+    clean_environ, restore_logging, capsys
+):
+    """A script reads `flask cors show --json` from stdout: no log line may land in it."""
+    for name, value in PRODUCTION.items():
+        clean_environ.setenv(name, value)
+    clean_environ.setattr(sys, "argv", ["flask", "--app", "{{ cookiecutter.package_name }}", "cors", "show", "--json"])
+    with pytest.raises(SystemExit) as stop:
+        flask.cli.main()
+    assert stop.value.code == 0
+    logging.getLogger("{{ cookiecutter.package_name }}").warning("a line logged while the command ran")
+    printed = capsys.readouterr()
+    assert json.loads(printed.out)["APP_ENV"]["value"] == "production"
+    assert "a line logged while the command ran" in printed.err
 
 
 def test_create_app_configures_logging_once_however_often_it_is_called(restore_logging, caplog):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 
+import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -23,7 +25,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     """
     if settings is None:
         settings = load_settings(dotenv_path=".env" if os.environ.get("FLASK_RUN_FROM_CLI") == "true" else None)
-    logs.configure(settings.log_format)
+    # A `flask` command builds the app inside its click context: its stdout is the command's output
+    # (`--json` included), so log lines go to stderr there.
+    logs.configure(settings.log_format, sys.stderr if click.get_current_context(silent=True) else None)
     app = Flask(__name__)
     app.extensions["settings"] = settings
     # The session cookie: sent over https only where deployed, never readable by scripts, and SameSite.

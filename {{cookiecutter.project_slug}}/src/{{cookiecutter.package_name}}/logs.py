@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TextIO
 
 LOG_FORMATS = ("json", "text")
 HANDLER_NAME = __name__
@@ -45,16 +46,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def stdout_handler(log_format: str) -> logging.Handler:
-    """The one handler every record goes through, writing `log_format` ("json" or "text") to stdout."""
-    handler = logging.StreamHandler(sys.stdout)
+def stdout_handler(log_format: str, stream: TextIO | None = None) -> logging.Handler:
+    """The one handler every record goes through, writing `log_format` ("json" or "text") to stdout
+    (or to `stream`)."""
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     handler.name = HANDLER_NAME
     return handler
 
 
-def configure(log_format: str) -> None:
-    """Send every record of INFO and above to stdout in `log_format`.
+def configure(log_format: str, stream: TextIO | None = None) -> None:
+    """Send every record of INFO and above to stdout (or `stream`) in `log_format`.
 
     Run by each create_app(): it replaces the handler it installed before (or gunicorn's copy of
     it) instead of adding a second one, and leaves other handlers, such as pytest's, in place.
@@ -62,7 +64,7 @@ def configure(log_format: str) -> None:
     root = logging.getLogger()
     for handler in [handler for handler in root.handlers if handler.name == HANDLER_NAME]:
         root.removeHandler(handler)
-    root.addHandler(stdout_handler(log_format))
+    root.addHandler(stdout_handler(log_format, stream))
     root.setLevel(logging.INFO)
 
 

@@ -1,4 +1,4 @@
-"""`flask cors show` and `flask cors check`: the CORS policy in force, and what a browser makes of it.
+"""`flask cors show`, `check` and `probe`: the CORS policy in force, and what a browser makes of it.
 
 `check` does not re-implement the policy. It sends the requests a browser would send to the app
 itself, through Flask's test client (the same code that answers in production), and reads the
@@ -7,12 +7,15 @@ decides. The decisions are pure functions (the tests call them directly); the co
 
 `check` exits with 0 when a browser would let the page read the response, 1 when it would block
 it, and 2 for a usage or configuration error, so a deploy pipeline can run it as a smoke test.
+`probe` sends the same browser requests to a deployment as well, and compares (probe.py).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -270,27 +273,42 @@ def _header_list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
-def simulate(client: FlaskClient, request: BrowserRequest) -> tuple[list[Exchange], Blocked | None]:
+# How `simulate` sends a request: (method, path, headers) -> the exchange. `check` sends to the app
+# itself (in_process); `probe` also sends to a deployment over HTTP.
+Send = Callable[[str, str, dict[str, str]], Exchange]
+
+
+def simulate(send: Send, request: BrowserRequest) -> tuple[list[Exchange], Blocked | None]:
     """Send what the browser would, stopping where the browser would, and read each answer as it would."""
     exchanges = []
     if request.preflighted:
         asked = {"Origin": request.origin, "Access-Control-Request-Method": request.method}
         if request.unsafe_headers:
             asked["Access-Control-Request-Headers"] = ",".join(request.unsafe_headers)
-        preflight = _send(client, "OPTIONS", request.path, asked)
+        preflight = send("OPTIONS", request.path, asked)
         exchanges.append(preflight)
         blocked = preflight_check(preflight.status_code, preflight.response_headers, request)
         if blocked:
             return exchanges, blocked
-    exchanges.append(_send(client, request.method, request.path, {"Origin": request.origin, **request.headers}))
+    exchanges.append(send(request.method, request.path, {"Origin": request.origin, **request.headers}))
     return exchanges, cors_check(exchanges[-1].response_headers, request)
 
 
-def _send(client: FlaskClient, method: str, path: str, headers: dict[str, str]) -> Exchange:
-    # A JSON request gets a JSON body, so that the status shown is the route's answer to a real call.
-    is_json = "json" in headers.get("Content-Type", "") and method != "OPTIONS"
-    response = client.open(path, method=method, headers=headers, data=b"{}" if is_json else None)
-    return Exchange(method, path, headers, response.status_code, response.status, response.headers)
+def request_body(method: str, headers: dict[str, str], json_body: bytes) -> bytes | None:
+    """The body a request carries: `json_body` for a JSON request, so that the status is the route's
+    answer to a real call; none for a preflight or another content type."""
+    return json_body if "json" in headers.get("Content-Type", "") and method != "OPTIONS" else None
+
+
+def in_process(client: FlaskClient, json_body: bytes = b"{}") -> Send:
+    """Send each request to the app itself, through Flask's test client."""
+
+    def send(method: str, path: str, headers: dict[str, str]) -> Exchange:
+        body = request_body(method, headers, json_body)
+        response = client.open(path, method=method, headers=headers, data=body)
+        return Exchange(method, path, headers, response.status_code, response.status, response.headers)
+
+    return send
 
 
 @contextmanager
@@ -314,6 +332,10 @@ def _browser_origin(ctx: click.Context, param: click.Parameter, value: str) -> s
     if "*" in origin:
         raise click.BadParameter("a browser sends one origin, never a wildcard")
     return origin
+
+
+def _browser_origins(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
+    return [_browser_origin(ctx, param, value) for value in values]
 
 
 def _script_headers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
@@ -361,7 +383,7 @@ def check(ctx: click.Context, origin: str, path: str, method: str, headers: dict
     policy = policy_for(state.policies, path)
     click.echo(f"Policy: {policy.name!r} ({policy.prefix})\n" if policy else f"Policy: none covers {path}\n")
     with _not_logged():
-        exchanges, blocked = simulate(current_app.test_client(), request)
+        exchanges, blocked = simulate(in_process(current_app.test_client()), request)
     for exchange in exchanges:
         click.echo(format_exchange(exchange) + "\n")
     # A write the browser sends (no preflight, or one it passed) meets the cross-origin write protection.
@@ -406,6 +428,72 @@ def write_verdict(state: layer.CorsState, request: BrowserRequest) -> tuple[bool
         "accept posts from other sites, such as an identity provider's callback, goes in "
         "CROSS_SITE_WRITE_EXEMPT_PATHS."
     )
+
+
+@cors_commands.command("probe")
+@click.argument("url")
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    callback=_browser_origins,
+    help="A front end's origin (repeat for more). Another origin the policy allows and an unlisted one are added.",
+)
+@click.option("--path", default="/api/health", show_default=True, help="The path the page calls.")
+@click.option("--method", default="GET", show_default=True, type=click.Choice(METHODS))
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    callback=_script_headers,
+    metavar="NAME[:VALUE]",
+    help="A header the page's script sets (repeat for more). Content-Type alone means application/json.",
+)
+@click.option("--credentials", is_flag=True, help="The page calls with credentials: 'include'.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for a deploy pipeline.")
+@click.pass_context
+def probe(
+    ctx: click.Context,
+    url: str,
+    origins: list[str],
+    path: str,
+    method: str,
+    headers: dict[str, str],
+    credentials: bool,
+    as_json: bool,
+):
+    """Whether the deployment at URL answers browsers as this app does.
+
+    Sends URL, over HTTP, what browsers at the origins would send, and the same requests to this app,
+    configured by this command's environment: run it with the deployment's APP_ENV and CORS_*
+    variables. Each difference is named with its likely cause and fix (cors/probe.py). Exit status:
+    0 the same answers, 1 a difference, 2 a usage error or a deployment that cannot be reached.
+    """
+    from . import probe as probing  # it builds on this module's browser rules: imported when it runs
+
+    if not path.startswith("/"):
+        raise click.BadParameter("a path starts with /", param_hint="--path")
+    state: layer.CorsState = current_app.extensions[layer.STATE_KEY]
+    policy = policy_for(state.policies, path)
+    # What the page asks for; run_probe sends it from each origin.
+    request = BrowserRequest("", method, probing.with_unique_query(path), headers, credentials)
+    try:
+        deployment = probing.over_http(url)
+        start = time.monotonic()
+        with _not_logged():
+            app = in_process(current_app.test_client(), probing.JSON_BODY)
+            results, differences = probing.run_probe(deployment, app, probing.probe_origins(policy, origins), request)
+        seconds = time.monotonic() - start
+    except probing.ProbeError as error:
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(2)
+    if as_json:
+        click.echo(json.dumps(probing.report(url, request, results, differences, seconds), indent=2))
+    else:
+        click.echo(f"Policy: {policy.name!r} ({policy.prefix})" if policy else f"Policy: none covers {path}")
+        click.echo(f"{method} {path} from {len(results)} origins, to {url} and to the app itself\n")
+        click.echo(probing.format_report(results, differences))
+    ctx.exit(1 if differences else 0)
 
 
 def format_exchange(exchange: Exchange) -> str:

@@ -1,0 +1,158 @@
+"""`flask cors probe` over real HTTP against the app served on loopback, bare or with a fault in front,
+and the comparison it makes, as pure functions. Real nginx, haproxy and Varnish: test_proxies.py.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+from werkzeug.datastructures import Headers
+from werkzeug.serving import make_server
+
+from {{ cookiecutter.package_name }} import create_app
+from {{ cookiecutter.package_name }}.cors import probe
+from {{ cookiecutter.package_name }}.cors.cli import Exchange
+from {{ cookiecutter.package_name }}.settings import Settings
+
+from servers import free_port
+
+ALLOWED = "https://app.example.com"
+OTHER = "https://admin.example.com"
+SETTINGS = {"APP_ENV": "production", "CORS_ORIGINS": f"{ALLOWED}, {OTHER}"}
+
+
+def add_allow_origin_star(wsgi_app: Callable) -> Callable:
+    """What nginx's `add_header Access-Control-Allow-Origin * always;` does to every answer."""
+
+    def proxy(environ, start_response):
+        return wsgi_app(
+            environ,
+            lambda status, headers, *rest: start_response(
+                status, [*headers, ("Access-Control-Allow-Origin", "*")], *rest
+            ),
+        )
+
+    return proxy
+
+
+@contextmanager
+def deployed(wrap: Callable[[Callable], Callable] = lambda wsgi_app: wsgi_app) -> Iterator[str]:
+    """The app, configured by SETTINGS and wrapped by `wrap`, served over HTTP on loopback; yield its URL."""
+    server = make_server("127.0.0.1", 0, wrap(create_app(Settings.from_environ(SETTINGS))), threaded=True)
+    # Polling for shutdown every 50 ms rather than 500: the test ends as soon as its probe does.
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def probe_command(*args: str):
+    app = create_app(Settings.from_environ(SETTINGS))
+    return app.test_cli_runner().invoke(args=["cors", "probe", *args])
+
+
+def test_a_deployment_answering_as_the_app_passes():
+    with deployed() as url:
+        result = probe_command(
+            url, "--origin", ALLOWED, "--method", "POST", "--path", "/api/echo", "--header", "Content-Type"
+        )
+    assert result.exit_code == 0, result.output
+    assert f"{ALLOWED}  " in result.output
+    assert result.output.endswith("The deployment answers as the app does.\n")
+
+
+def test_a_second_allow_origin_exits_1_and_is_named_for_each_origin():
+    with deployed(add_allow_origin_star) as url:
+        result = probe_command(url, "--origin", ALLOWED, "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    found = {(difference["origin"], difference["problem"]) for difference in report["differences"]}
+    assert found == {
+        (ALLOWED, probe.TWO_ALLOW_ORIGINS.title),
+        (OTHER, probe.TWO_ALLOW_ORIGINS.title),
+        (probe.UNLISTED_ORIGIN, probe.ALLOW_ORIGIN_ADDED.title),
+    }
+    (first, *_) = report["origins"]
+    raw = first["deployment"]["exchanges"][0]["response_headers"]
+    assert [value for name, value in raw if name == "Access-Control-Allow-Origin"] == [ALLOWED, "*"]
+    # One query value per run, shared by its requests: a cache keeps the probe's answers to itself.
+    queries = {exchange["path"] for origin in report["origins"] for exchange in origin["deployment"]["exchanges"]}
+    (query,) = queries
+    assert query.startswith("/api/health?cors-probe=")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (f"http://127.0.0.1:{free_port()}", "Connection refused"),
+        ("ftp://127.0.0.1", "is not a base URL"),
+        ("http://127.0.0.1?x=1", "is not a base URL"),
+    ],
+)
+def test_a_deployment_that_cannot_be_asked_exits_2(url, message):
+    result = probe_command(url)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_the_origins_probed_add_another_listed_one_and_an_unlisted_one(make_app):
+    policy = (
+        make_app(APP_ENV="production", CORS_ORIGINS=f"{ALLOWED} https://*.preview.example.com")
+        .extensions["settings"]
+        .policy()
+    )
+    assert probe.probe_origins(policy, [ALLOWED]) == [
+        ALLOWED,
+        "https://cors-probe.preview.example.com",
+        probe.UNLISTED_ORIGIN,
+    ]
+    assert probe.probe_origins(policy, []) == [ALLOWED, "https://cors-probe.preview.example.com", probe.UNLISTED_ORIGIN]
+    development = make_app(APP_ENV="development").extensions["settings"].policy()
+    assert probe.probe_origins(development, []) == [probe.LOCAL_FRONT_END, probe.UNLISTED_ORIGIN]
+    assert probe.probe_origins(None, [ALLOWED]) == [ALLOWED, probe.UNLISTED_ORIGIN]
+
+
+def exchange(status: int = 200, method: str = "GET", **headers: str) -> Exchange:
+    """An answer with `headers` (underscores for hyphens in their names); a list value repeats the header."""
+    items = Headers()
+    for name, value in headers.items():
+        for one in value if isinstance(value, list) else [value]:
+            items.add(name.replace("_", "-"), one)
+    return Exchange(method, "/api/health", {}, status, str(status), items)
+
+
+APP = exchange(Access_Control_Allow_Origin=OTHER, Vary="Origin")
+
+
+@pytest.mark.parametrize(
+    ("deployed", "problem"),
+    [
+        (APP, None),
+        (exchange(Access_Control_Allow_Origin=[OTHER, "*"], Vary="Origin"), probe.TWO_ALLOW_ORIGINS),
+        (exchange(Vary="Origin"), probe.ALLOW_ORIGIN_MISSING),
+        (exchange(Access_Control_Allow_Origin=ALLOWED, Vary="Origin", Age="3"), probe.CACHE_IGNORES_ORIGIN),
+        (exchange(Access_Control_Allow_Origin=OTHER), probe.VARY_REMOVED),
+        (exchange(401, WWW_Authenticate="Basic"), probe.AUTHENTICATION),
+        (exchange(301, Location="https://api.example.com/api/health"), probe.REDIRECT),
+        (exchange(502), probe.PROXY_ERROR),
+        (exchange(404), probe.STATUS_CHANGED),
+    ],
+    ids=["same", "two", "missing", "cache", "vary", "auth", "redirect", "502", "404"],
+)
+def test_each_difference_is_named(deployed, problem):
+    """OTHER asks after ALLOWED, whose answer a cache that ignores Origin would hand over."""
+    differences = probe.compare(OTHER, APP, deployed, earlier=[[ALLOWED]])
+    assert [difference.problem for difference in differences] == ([problem] if problem else [])
+
+
+def test_a_preflight_answered_by_something_else_is_named():
+    app = exchange(204, "OPTIONS", Access_Control_Allow_Origin=OTHER, Access_Control_Allow_Methods="GET, POST, PUT")
+    deployed = exchange(204, "OPTIONS", Access_Control_Allow_Origin=OTHER, Access_Control_Allow_Methods="GET")
+    (difference,) = probe.compare(OTHER, app, deployed, earlier=[])
+    assert difference.problem is probe.PREFLIGHT_ANSWERED
+    assert difference.detail == "Access-Control-Allow-Methods: GET, where the app sends GET, POST, PUT"

@@ -1,0 +1,261 @@
+"""The README's proxy configurations, run for real, and `flask cors probe` against each.
+
+Opt-in, `pytest -m proxies`. Debian's nginx, haproxy and Varnish run on loopback, as this test's
+own processes with their files in a temporary folder, in front of the project's gunicorn. Each
+configuration is the README's own snippet (section "Behind a proxy"), read from README.md, so the
+README cannot show one the tests do not run: through it the probe finds the answers the app gives.
+Each broken variant adds one mistake to a snippet, and the probe exits 1 and names it. The README's
+probe session (section "Debugging CORS") is run here too, against the broken nginx it describes.
+Without a proxy's program its tests are skipped with the reason, or fail when REQUIRE_PROXIES=1 (CI).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import socket
+import string
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+from {{ cookiecutter.package_name }} import create_app
+from {{ cookiecutter.package_name }}.cors import probe
+from {{ cookiecutter.package_name }}.settings import Settings
+
+from conftest import PRODUCTION_ALLOWLIST, PRODUCTION_CORS_ORIGINS
+from servers import free_port, serve_with_gunicorn
+
+pytestmark = pytest.mark.proxies
+
+PROJECT = Path(__file__).resolve().parent.parent
+README = (PROJECT / "README.md").read_text()
+SETTINGS = {"APP_ENV": "production", "CORS_ORIGINS": PRODUCTION_CORS_ORIGINS, "TRUSTED_PROXY_HOPS": "1"}
+FRONT_END = probe.listed_examples(PRODUCTION_ALLOWLIST)[0]
+# Where the README's snippets send requests, and where the haproxy one listens.
+README_UPSTREAM = "127.0.0.1:8000"
+README_PORT = "8080"
+# A README session: `$ command` (continued by trailing backslashes), its output, `$ echo $?` and the status.
+SESSION = re.compile(r"\$ ((?:[^\n]*\\\n)*[^\n]*)\n(.*)\$ echo \$\?\n(\d+)\n", re.DOTALL)
+PREFLIGHTED_POST = ["--method", "POST", "--path", "/api/echo", "--header", "Content-Type"]
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip, as the tests are opt-in; with REQUIRE_PROXIES=1 fail, so that CI cannot pass without them."""
+    if os.environ.get("REQUIRE_PROXIES") == "1":
+        pytest.fail(f"{reason} (REQUIRE_PROXIES=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def program(name: str) -> str:
+    path = shutil.which(name, path=f"{os.environ['PATH']}:/usr/sbin:/sbin")
+    if path is None:
+        skip_or_fail(f"{name} is missing: apt-get install nginx haproxy varnish")
+    return path
+
+
+def snippet(language: str) -> str:
+    """The README's ```language block in "Behind a proxy", pointed at README_UPSTREAM."""
+    section = README.split("\n## Behind a proxy", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(rf"^```{language}\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    assert README_UPSTREAM in block or '"8000"' in block
+    return block
+
+
+@contextmanager
+def run_proxy(command: list[str], port: int, folder: Path) -> Iterator[str]:
+    """Run a proxy in the foreground for a `with` block, once it accepts connections on `port`; yield its URL."""
+    log_path = folder / "proxy.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
+    try:
+        deadline = time.monotonic() + 20
+        while not accepts_connections(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{command[0]} did not start:\n{log_path.read_text()}", pytrace=False)
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def accepts_connections(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+# One process in the foreground: nginx runs as the test's user, who owns the temporary folders.
+NGINX_CONF = string.Template("""daemon off;
+master_process off;
+pid $folder/nginx.pid;
+events {}
+http {
+    access_log off;
+    # Every temporary folder in the test's own, so that nginx needs no write access elsewhere.
+    client_body_temp_path $folder/client_body;
+    proxy_temp_path $folder/proxy;
+    fastcgi_temp_path $folder/fastcgi;
+    uwsgi_temp_path $folder/uwsgi;
+    scgi_temp_path $folder/scgi;
+    $http
+    server {
+        listen 127.0.0.1:$port;
+$location
+    }
+}
+""")
+
+
+def nginx(folder: Path, upstream: str, location: str = "", http: str = "") -> Iterator[str]:
+    """nginx with the README's location, `location` directives added inside it, `http` ones beside the server."""
+    port = free_port()
+    block = snippet("nginx").replace(README_UPSTREAM, upstream)
+    block = block[: block.rindex("}")] + f"    {location}\n" + "}"
+    conf = NGINX_CONF.substitute(folder=folder, http=http, port=port, location=block)
+    (folder / "nginx.conf").write_text(conf)
+    command = [program("nginx"), "-p", str(folder), "-e", "stderr", "-c", str(folder / "nginx.conf")]
+    return run_proxy(command, port, folder)
+
+
+def haproxy(folder: Path, upstream: str, backend: str = "") -> Iterator[str]:
+    """haproxy with the README's configuration, `backend` lines added to its backend."""
+    port = free_port()
+    configuration = snippet("haproxy").replace(README_UPSTREAM, upstream)
+    configuration = configuration.replace(f"bind :{README_PORT}", f"bind 127.0.0.1:{port}") + f"    {backend}\n"
+    (folder / "haproxy.cfg").write_text(configuration)
+    return run_proxy([program("haproxy"), "-db", "-f", str(folder / "haproxy.cfg")], port, folder)
+
+
+def varnish(folder: Path, upstream: str, vcl: str = "") -> Iterator[str]:
+    """Varnish with the README's VCL and `vcl` after it; no jail, so it runs as the test's own user."""
+    port = free_port()
+    host, upstream_port = upstream.split(":")
+    configuration = snippet("vcl").replace('"127.0.0.1"', f'"{host}"').replace('"8000"', f'"{upstream_port}"')
+    (folder / "api.vcl").write_text(configuration + vcl)
+    command = [program("varnishd"), "-F", "-j", "none", "-n", str(folder / "varnish"), "-a", f"127.0.0.1:{port}"]
+    return run_proxy([*command, "-f", str(folder / "api.vcl"), "-s", "malloc,16m"], port, folder)
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[str]:
+    """The API in production under gunicorn, as host:port."""
+    with serve_with_gunicorn(PROJECT, SETTINGS) as server:
+        yield server.url.removeprefix("http://")
+
+
+def run_probe(url: str, *options: str) -> tuple[int, dict]:
+    """`flask cors probe URL --origin FRONT_END OPTIONS --json`, configured as gunicorn is: exit status, report."""
+    app = create_app(Settings.from_environ(SETTINGS))
+    result = app.test_cli_runner().invoke(args=["cors", "probe", url, "--origin", FRONT_END, *options, "--json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def problems(report: dict) -> set[str]:
+    return {difference["problem"] for difference in report["differences"]}
+
+
+PROXIES = {"nginx": nginx, "haproxy": haproxy, "varnish": varnish}
+
+
+@pytest.mark.parametrize("proxy", PROXIES)
+@pytest.mark.parametrize("options", [[], PREFLIGHTED_POST], ids=["get", "preflighted-post"])
+def test_the_readme_configuration_answers_as_the_app_does(upstream, tmp_path, proxy, options):
+    with PROXIES[proxy](tmp_path, upstream) as url:
+        status, report = run_probe(url, *options)
+    assert (status, report["differences"]) == (0, [])
+    assert report["seconds"] < 3
+
+
+CACHE_IGNORING_VARY = "proxy_cache api; proxy_cache_valid 200 10m; proxy_ignore_headers Vary;"
+
+BROKEN_NGINX = {
+    "add_header": ({"location": "add_header Access-Control-Allow-Origin * always;"}, []),
+    "hide_header": ({"location": "proxy_hide_header Access-Control-Allow-Origin;"}, []),
+    "hide_vary": ({"location": "proxy_hide_header Vary;"}, []),
+    "cache": ({"location": CACHE_IGNORING_VARY, "http": "proxy_cache_path {folder}/cache keys_zone=api:1m;"}, []),
+    "auth_basic": ({"location": 'auth_basic "API"; auth_basic_user_file {folder}/users;'}, PREFLIGHTED_POST),
+    "redirect": ({"location": "return 301 https://$host$request_uri;"}, PREFLIGHTED_POST),
+    "options": (
+        {
+            "location": "if ($request_method = OPTIONS) { add_header Access-Control-Allow-Origin $http_origin; "
+            'add_header Access-Control-Allow-Methods "GET, POST"; return 204; }'
+        },
+        PREFLIGHTED_POST,
+    ),
+    "body_limit": ({"location": "client_max_body_size 1k;"}, PREFLIGHTED_POST),
+}
+NAMED = {
+    "add_header": {probe.TWO_ALLOW_ORIGINS, probe.ALLOW_ORIGIN_ADDED},
+    "hide_header": {probe.ALLOW_ORIGIN_MISSING},
+    "hide_vary": {probe.VARY_REMOVED},
+    "cache": {probe.CACHE_IGNORES_ORIGIN},
+    "auth_basic": {probe.AUTHENTICATION},
+    "redirect": {probe.REDIRECT},
+    "options": {probe.PREFLIGHT_ANSWERED, probe.ALLOW_ORIGIN_ADDED, probe.VARY_REMOVED},
+    "body_limit": {probe.PROXY_ERROR},
+}
+
+
+@pytest.mark.parametrize("mistake", BROKEN_NGINX)
+def test_the_probe_names_each_broken_nginx(upstream, tmp_path, mistake):
+    directives, options = BROKEN_NGINX[mistake]
+    (tmp_path / "users").write_text("user:{PLAIN}secret\n")
+    directives = {where: text.replace("{folder}", str(tmp_path)) for where, text in directives.items()}
+    with nginx(tmp_path, upstream, **directives) as url:
+        status, report = run_probe(url, *options)
+    assert (status, problems(report)) == (1, {problem.title for problem in NAMED[mistake]})
+
+
+def test_the_probe_names_the_proxys_own_error_when_the_api_is_down(upstream, tmp_path):
+    with nginx(tmp_path, f"127.0.0.1:{free_port()}") as url:
+        status, report = run_probe(url)
+    assert (status, problems(report)) == (1, {probe.PROXY_ERROR.title})
+    assert "502 Bad Gateway" in report["differences"][0]["detail"]
+
+
+def test_the_probe_names_haproxy_adding_an_allow_origin(upstream, tmp_path):
+    with haproxy(tmp_path, upstream, "http-response add-header Access-Control-Allow-Origin *") as url:
+        status, report = run_probe(url)
+    assert (status, problems(report)) == (1, {probe.TWO_ALLOW_ORIGINS.title, probe.ALLOW_ORIGIN_ADDED.title})
+
+
+def test_the_probe_names_varnish_caching_without_origin(upstream, tmp_path):
+    """A VCL that hides Vary from the cache, as one hashing /api/ without Origin would: one copy per URL."""
+    vcl = "sub vcl_backend_response { unset beresp.http.Vary; }\n"
+    with varnish(tmp_path, upstream, vcl) as url:
+        status, report = run_probe(url)
+    assert (status, problems(report)) == (1, {probe.CACHE_IGNORES_ORIGIN.title, probe.VARY_REMOVED.title})
+    evidence = [difference["detail"] for difference in report["differences"]]
+    assert any("X-Varnish" in detail for detail in evidence)
+
+
+def test_the_readme_probe_session_prints_what_it_shows(tmp_path):
+    """The session in "Debugging CORS", run by the `flask` command in a shell, with gunicorn configured by the
+    session's own variables and the broken nginx it names in front."""
+    section = README.split("\n## Debugging CORS", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```\n(\$ .*?)^```", section, re.MULTILINE | re.DOTALL)
+    (block,) = [block for block in blocks if " cors probe " in block]
+    command, output, status = SESSION.fullmatch(block).groups()
+    command = command.replace("\\\n", " ")
+    variables = dict(word.split("=", 1) for word in shlex.split(command.split(" flask ", 1)[0]))
+    (mistake,) = re.findall(r"`(add_header [^`]*)`", section)
+    readme_url = f"http://127.0.0.1:{README_PORT}"
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    with (
+        serve_with_gunicorn(PROJECT, variables) as api,
+        nginx(tmp_path, api.url.removeprefix("http://"), location=mistake) as url,
+    ):
+        environment = {"PATH": path, "PYTHONPATH": str(PROJECT / "src")}
+        shell = ["/bin/bash", "-c", command.replace(readme_url, url)]
+        result = subprocess.run(shell, cwd=PROJECT, env=environment, capture_output=True, text=True)
+    assert (result.stdout.replace(url, readme_url), result.returncode) == (output, int(status)), result.stderr
