@@ -156,7 +156,8 @@ def test_dockerfile_passes_hadolint_and_its_commands_work(cookies, default_proje
     assert command[0] == "gunicorn"
     assert health_check[0] == "python"
     port = str(free_port())
-    # A production container needs its allowlist only. XDG_RUNTIME_DIR: where gunicorn puts its control socket.
+    # A production container needs its allowlist, and with credentials on the SECRET_KEY its Secret gives.
+    # XDG_RUNTIME_DIR: where gunicorn puts its control socket.
     environment = {
         **os.environ,
         "PYTHONPATH": str(project / "src"),
@@ -164,6 +165,7 @@ def test_dockerfile_passes_hadolint_and_its_commands_work(cookies, default_proje
         "PORT": port,
         "APP_ENV": "production",
         "CORS_ORIGINS": "https://app.example.com",
+        "SECRET_KEY": "a-test-secret-key-of-at-least-32-characters",
     }
     log = tmp_path / "gunicorn.log"
     with log.open("w") as output:
@@ -195,7 +197,10 @@ def test_kubernetes_manifest_probes_health_and_configures_a_valid_allowlist(cook
 
     assert deployment["spec"]["selector"]["matchLabels"] == pod["metadata"]["labels"] == service["spec"]["selector"]
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
-    assert container["envFrom"] == [{"configMapRef": {"name": config_map["metadata"]["name"]}}]
+    assert container["envFrom"] == [
+        {"configMapRef": {"name": config_map["metadata"]["name"]}},
+        {"secretRef": {"name": config_map["metadata"]["name"], "optional": True}},
+    ]
     for probe in ("readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"]["path"] == "/api/health"
         assert container[probe]["httpGet"]["port"] in ports
@@ -211,7 +216,9 @@ def test_kubernetes_manifest_probes_health_and_configures_a_valid_allowlist(cook
         "settings = Settings.from_environ(json.load(sys.stdin))\n"
         "print(settings.environment, *settings.policy().allowlist.describe())"
     )
-    result = run(project, sys.executable, "-c", read_settings, input=json.dumps(config_map["data"]))
+    # What the pod gets: the ConfigMap's variables and, with credentials on, the Secret's SECRET_KEY.
+    pod_environment = {**config_map["data"], "SECRET_KEY": "a-test-secret-key-of-at-least-32-characters"}
+    result = run(project, sys.executable, "-c", read_settings, input=json.dumps(pod_environment))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[:2] == ["production", "https://app.example.com"]
 

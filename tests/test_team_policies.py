@@ -71,6 +71,7 @@ def test_gunicorn_serves_each_policy_as_declared(team_project):
         "CORS_ORIGINS": FRONT_END,
         "CORS_ALLOW_CREDENTIALS": "true",
         "CORS_PARTNERS_ORIGINS": PARTNER,
+        "SECRET_KEY": "a-test-secret-key-of-at-least-32-characters",
     }
     with serve_with_gunicorn(team_project, variables) as server:
         api, partners = f"{server.url}/api/health", f"{server.url}/api/partners/orders/7"

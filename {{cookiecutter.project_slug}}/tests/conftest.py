@@ -141,6 +141,11 @@ def other_allowlists(declarations: tuple[Policy, ...] = POLICIES) -> dict[str, s
     }
 
 
+def deployment(variables: dict[str, str]) -> dict[str, str]:
+    """A deployment's variables: `variables`, with other_allowlists() and a SECRET_KEY where they set none."""
+    return {**other_allowlists(), "SECRET_KEY": SECRET_KEY, **variables}
+
+
 def settings_from(
     environ: dict[str, str], dotenv: dict[str, str] | None = None, declarations: tuple[Policy, ...] = POLICIES
 ) -> Settings:

@@ -47,7 +47,7 @@ import pytest
 from {{ cookiecutter.package_name }}.cors.origins import parse_allowlist
 from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT
 
-from conftest import PRODUCTION_ORIGINS, SECRET_KEY, other_allowlists
+from conftest import PRODUCTION_ORIGINS, deployment
 from servers import Gunicorn, serve_with_gunicorn, trusting
 
 pytestmark = pytest.mark.browser
@@ -190,13 +190,9 @@ class Api(NamedTuple):
 def production(request) -> Iterator[Api]:
     """The API in production, allowing its production front ends (PRODUCTION_ORIGINS)."""
     credentials = "true" if request.param else "false"
-    settings = {
-        **other_allowlists(),
-        "APP_ENV": "production",
-        "CORS_ORIGINS": PRODUCTION_ORIGINS,
-        "CORS_ALLOW_CREDENTIALS": credentials,
-        "SECRET_KEY": SECRET_KEY,
-    }
+    settings = deployment(
+        {"APP_ENV": "production", "CORS_ORIGINS": PRODUCTION_ORIGINS, "CORS_ALLOW_CREDENTIALS": credentials}
+    )
     with serve_with_gunicorn(PROJECT, settings) as server:
         yield Api(server.url, request.param)
 
@@ -248,14 +244,15 @@ COOKIE_SENT = {"form": "ada", "no-cors fetch": None}
 def production_with_state(certificate) -> Iterator[Gunicorn]:
     """tests/write_target.py in production with credentials on, over https as in production (a form posted
     from an https page to an http API carries `Origin: null`): the API and one route that changes state."""
-    settings = {
-        "APP_ENV": "production",
-        "CORS_ORIGINS": PRODUCTION_ORIGINS,
-        "CORS_ALLOW_CREDENTIALS": "true",
-        "SECRET_KEY": SECRET_KEY,
-        "WEB_CONCURRENCY": "1",
-        "PYTHONPATH": os.pathsep.join([str(PROJECT / "src"), str(PROJECT / "tests")]),
-    }
+    settings = deployment(
+        {
+            "APP_ENV": "production",
+            "CORS_ORIGINS": PRODUCTION_ORIGINS,
+            "CORS_ALLOW_CREDENTIALS": "true",
+            "WEB_CONCURRENCY": "1",
+            "PYTHONPATH": os.pathsep.join([str(PROJECT / "src"), str(PROJECT / "tests")]),
+        }
+    )
     with serve_with_gunicorn(PROJECT, settings, "write_target:app", tls=certificate) as server:
         yield server
 

@@ -18,11 +18,12 @@ from {{ cookiecutter.package_name }}.cors import probe
 from {{ cookiecutter.package_name }}.cors.cli import Exchange
 from {{ cookiecutter.package_name }}.settings import Settings
 
+import conftest
 from servers import free_port
 
 ALLOWED = "https://app.example.com"
 OTHER = "https://admin.example.com"
-SETTINGS = {"APP_ENV": "production", "CORS_ORIGINS": f"{ALLOWED}, {OTHER}"}
+SETTINGS = conftest.deployment({"APP_ENV": "production", "CORS_ORIGINS": f"{ALLOWED}, {OTHER}"})
 
 
 def add_allow_origin_star(wsgi_app: Callable) -> Callable:

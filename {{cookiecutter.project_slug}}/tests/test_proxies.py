@@ -32,14 +32,14 @@ from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors import probe
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from conftest import PRODUCTION_ALLOWLIST, PRODUCTION_CORS_ORIGINS
+from conftest import PRODUCTION_ALLOWLIST, PRODUCTION_CORS_ORIGINS, deployment
 from servers import free_port, serve_with_gunicorn
 
 pytestmark = pytest.mark.proxies
 
 PROJECT = Path(__file__).resolve().parent.parent
 README = (PROJECT / "README.md").read_text()
-SETTINGS = {"APP_ENV": "production", "CORS_ORIGINS": PRODUCTION_CORS_ORIGINS, "TRUSTED_PROXY_HOPS": "1"}
+SETTINGS = deployment({"APP_ENV": "production", "CORS_ORIGINS": PRODUCTION_CORS_ORIGINS, "TRUSTED_PROXY_HOPS": "1"})
 FRONT_END = probe.listed_examples(PRODUCTION_ALLOWLIST)[0]
 # Where the README's snippets send requests, and where the haproxy one listens.
 README_UPSTREAM = "127.0.0.1:8000"
