@@ -1,16 +1,20 @@
-"""The project's two commands, for a machine with nothing but Python:
+"""The project's commands, for a machine with nothing but Python:
 
-    python3 tasks.py serve    run the API locally (development: any localhost port may call it)
-    python3 tasks.py test     run the tests
+    python3 tasks.py serve         run the API locally (development: any localhost port may call it)
+    python3 tasks.py playground    watch a browser allow and block calls to the API, page by page
+    python3 tasks.py test          run the tests
 
 Each creates .venv on first use and installs the project with its dev extra into it, again
-whenever pyproject.toml changes. Further arguments go to `flask run` or `pytest`.
+whenever pyproject.toml changes. Further arguments go to `flask run`, the playground or `pytest`.
+`serve` and `playground` first copy .env.example to .env when there is no .env (a fresh clone:
+.env is git-ignored), so they start in development.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -39,15 +43,36 @@ def ensure_venv(venv_dir: Path, install_args: list[str], inputs: list[Path]) -> 
     return venv_dir
 
 
+def write_local_dotenv(project: Path) -> bool:
+    """Copy .env.example (APP_ENV=development) to .env unless one exists; True if written.
+
+    The post-generation hook calls it too: a .env that exists holds the developer's own values.
+    """
+    dotenv = project / ".env"
+    if dotenv.exists():
+        return False
+    shutil.copyfile(project / ".env.example", dotenv)
+    return True
+
+
 def main(argv: list[str]) -> int:
     command, arguments = (argv[0], argv[1:]) if argv else ("", [])
-    programs = {"serve": ["flask", "--app", PACKAGE, "run", "--debug"], "test": ["pytest"]}
+    programs = {
+        "serve": ["flask", "--app", PACKAGE, "run", "--debug"],
+        "playground": ["python", "-m", f"{PACKAGE}.cors.playground"],
+        "test": ["pytest"],
+    }
     if command not in programs:
         print(__doc__)
         return 2
+    if command != "test" and write_local_dotenv(ROOT):
+        print("Created .env from .env.example (APP_ENV=development): your local settings, git-ignored", flush=True)
     venv_dir = ensure_venv(ROOT / ".venv", ["--editable", f"{ROOT}[dev]"], [ROOT / "pyproject.toml"])
     program, *options = programs[command]
-    return subprocess.run([venv_bin(venv_dir, program), *options, *arguments], cwd=ROOT).returncode
+    try:
+        return subprocess.run([venv_bin(venv_dir, program), *options, *arguments], cwd=ROOT).returncode
+    except KeyboardInterrupt:  # Ctrl-C reached the program too, and stopped it: no traceback here
+        return 130
 
 
 if __name__ == "__main__":
