@@ -362,7 +362,7 @@ def script_headers(items: Iterable[str]) -> dict[str, str]:
         if not HEADER_NAME.fullmatch(name):
             raise ValueError(f"{name!r} is not a header name")
         if FORBIDDEN_HEADER.fullmatch(name):
-            raise ValueError(f"{name} is set by the browser, never by a script (for cookies, send credentials)")
+            raise ValueError(f"{name} is set by the browser, never by a script (cookies: --credentials)")
         headers[name] = value if colon else ("application/json" if name.lower() == "content-type" else "x")
     return headers
 

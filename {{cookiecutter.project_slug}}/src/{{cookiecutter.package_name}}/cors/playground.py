@@ -23,6 +23,7 @@ import argparse
 import socket
 import sys
 import threading
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 
 from flask import Flask, jsonify, request
@@ -130,12 +131,21 @@ def main(argv: list[str] | None = None) -> int:
         "--port", type=port_number, default=5000, help="the API's port; the pages take the next two (0: any free ports)"
     )
     port = parser.parse_args(argv).port
-    try:
-        sockets = [socket.create_server((API_HOST, port + offset if port else 0)) for offset in range(3)]
-    except OSError as error:
-        print(f"Error: ports {port} to {port + 2}: {error.strerror}; choose others with --port", file=sys.stderr)
-        return 2
-    api_port, page_port, refused_port = (sock.getsockname()[1] for sock in sockets)
+    with ExitStack() as sockets:
+        try:
+            listening = [
+                sockets.enter_context(socket.create_server((API_HOST, port + offset if port else 0)))
+                for offset in range(3)
+            ]
+        except OSError as error:
+            print(f"Error: ports {port} to {port + 2}: {error.strerror}; choose others with --port", file=sys.stderr)
+            return 2
+        return serve(listening)
+
+
+def serve(listening: list[socket.socket]) -> int:
+    """Serve the API on the first socket and the page on the other two, until Ctrl-C."""
+    api_port, page_port, refused_port = (sock.getsockname()[1] for sock in listening)
     origins = Origins(
         api=f"http://{API_HOST}:{api_port}",
         allowed=f"http://{PAGE_HOST}:{page_port}",
@@ -145,12 +155,16 @@ def main(argv: list[str] | None = None) -> int:
         api = create_app(load_settings(overrides={"CORS_ORIGINS": origins.allowed}))
         page = page_app(api, origins)
     except SettingsError as error:
-        print(f"Error: {error.format_message()}", file=sys.stderr)
+        print(
+            f"Error: {error.format_message()}\n(The playground runs with APP_ENV=development only, and sets "
+            f"CORS_ORIGINS={origins.allowed}, its page's origin.)",
+            file=sys.stderr,
+        )
         return 2
     servers = [
         make_server(API_HOST, sock.getsockname()[1], app, threaded=True, request_handler=handler, fd=sock.fileno())
         for sock, app, handler in zip(
-            sockets, (api, page, page), (WSGIRequestHandler, QuietRequestHandler, QuietRequestHandler), strict=True
+            listening, (api, page, page), (WSGIRequestHandler, QuietRequestHandler, QuietRequestHandler), strict=True
         )
     ]
     for server in servers[1:]:

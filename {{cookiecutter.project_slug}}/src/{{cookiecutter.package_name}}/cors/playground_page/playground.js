@@ -90,6 +90,7 @@ function verdictLine(label, verdict, text) {
 
 function card(scenario, account, outcome) {
   const article = element("article", undefined, "card");
+  article.dataset.scenario = scenario.title;
   article.dataset.browser = outcome.verdict;
   article.dataset.server = account.verdict;
   const request = account.request;
