@@ -2,14 +2,16 @@
 print the next steps.
 
 Offline, and safe to run twice: a file already removed stays removed, and an existing .env holds
-the developer's own values, so it is never overwritten.
+the developer's own values, so it is never overwritten. The .env is written by the project's own
+tasks.py, which writes it again in a fresh clone, where .env (git-ignored) is missing.
 """
 
 from __future__ import annotations
 
-import secrets
+import importlib.util
 import shutil
 from pathlib import Path
+from types import ModuleType
 
 
 def unselected_paths(*, use_docker: bool, ci: str, use_pre_commit: bool) -> list[str]:
@@ -34,28 +36,21 @@ def remove_paths(project_dir: Path, paths: list[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def write_local_dotenv(project_dir: Path) -> bool:
-    """Copy .env.example (APP_ENV=development) to .env unless one exists; True if written."""
-    dotenv = project_dir / ".env"
-    if dotenv.exists():
-        return False
-    shutil.copyfile(project_dir / ".env.example", dotenv)
-    return True
-
-
-def add_secret_key(dotenv: Path) -> None:
-    """Give a freshly written .env a random SECRET_KEY of its own, so local sessions survive a restart."""
-    with dotenv.open("a") as file:
-        file.write("\n# This checkout's own, made when the project was generated; .env stays out of git.\n")
-        file.write(f"SECRET_KEY={secrets.token_urlsafe(32)}\n")
+def load_project_tasks(project_dir: Path) -> ModuleType:
+    """The generated project's tasks.py, loaded from its file: a script, not an installed module."""
+    spec = importlib.util.spec_from_file_location("project_tasks", project_dir / "tasks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def next_steps(slug: str) -> str:
     return (
         f"\nCreated {slug}/ with a development .env. Next:\n"
         f"  cd {slug}\n"
-        "  python3 tasks.py serve    # the API on http://127.0.0.1:5000, open to local front ends\n"
-        "  python3 tasks.py test     # its tests\n"
+        "  python3 tasks.py serve         # the API on http://127.0.0.1:5000, open to local front ends\n"
+        "  python3 tasks.py playground    # a page where a browser allows and blocks calls to it\n"
+        "  python3 tasks.py test          # its tests\n"
     )
 
 
@@ -68,6 +63,5 @@ if __name__ == "__main__":
             use_pre_commit="{{ cookiecutter.use_pre_commit }}" == "True",
         ),
     )
-    if write_local_dotenv(Path.cwd()):
-        add_secret_key(Path.cwd() / ".env")
+    load_project_tasks(Path.cwd()).write_local_dotenv(Path.cwd())
     print(next_steps("{{ cookiecutter.project_slug }}"))

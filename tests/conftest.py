@@ -46,12 +46,19 @@ def run(project: Path, *command: str, env: dict[str, str] | None = None, **kwarg
 
 
 def jinja_leftovers(project: Path) -> list[str]:
-    """The baked files that still hold a Jinja tag: a variable or block the template failed to render."""
-    return [
-        path.relative_to(project).as_posix()
-        for path in project.rglob("*")
-        if path.is_file() and JINJA_LEFTOVER.search(path.read_text(errors="replace"))
-    ]
+    """The baked text files that still hold a Jinja tag: a variable or block the template failed to render.
+
+    A binary file, such as the README's picture, is copied as it is, and its bytes may spell anything.
+    """
+    leftovers = []
+    for path in project.rglob("*"):
+        try:
+            text = path.read_text() if path.is_file() else ""
+        except UnicodeDecodeError:
+            continue
+        if JINJA_LEFTOVER.search(text):
+            leftovers.append(path.relative_to(project).as_posix())
+    return leftovers
 
 
 def run_project_suite(project: Path, *arguments: str) -> subprocess.CompletedProcess:

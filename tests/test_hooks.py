@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT, load_module
+from conftest import ROOT, TEMPLATE_DIR, load_module
 
 pre_gen = load_module("pre_gen_project", ROOT / "hooks" / "pre_gen_project.py")
 post_gen = load_module("post_gen_project", ROOT / "hooks" / "post_gen_project.py")
@@ -103,33 +103,35 @@ def test_every_problem_is_reported_in_one_run(capsys):
     assert [line.split(":")[1].split()[0] for line in errors] == ["project_slug", "package_name", "production_origins"]
 
 
-def test_post_gen_writes_dotenv_once_and_keeps_the_developers_own(tmp_path):
+def test_post_gen_writes_dotenv_with_the_project_s_tasks_once_and_keeps_the_developers_own(tmp_path):
+    write_local_dotenv = post_gen.load_project_tasks(TEMPLATE_DIR).write_local_dotenv
     (tmp_path / ".env.example").write_text("APP_ENV=development\n")
-    assert post_gen.write_local_dotenv(tmp_path) is True
-    assert (tmp_path / ".env").read_text() == "APP_ENV=development\n"
+    assert write_local_dotenv(tmp_path) is True
+    assert (tmp_path / ".env").read_text().splitlines()[0] == "APP_ENV=development"
     (tmp_path / ".env").write_text("APP_ENV=development\nCORS_ORIGINS=http://localhost:3000\n")
-    assert post_gen.write_local_dotenv(tmp_path) is False
+    assert write_local_dotenv(tmp_path) is False
     assert "CORS_ORIGINS=http://localhost:3000" in (tmp_path / ".env").read_text()
 
 
-def test_post_gen_gives_each_dotenv_a_random_secret_key(tmp_path):
+def test_each_dotenv_written_gets_a_random_secret_key_of_its_own(tmp_path):
+    write_local_dotenv = post_gen.load_project_tasks(TEMPLATE_DIR).write_local_dotenv
     keys = []
-    for name in ("one.env", "two.env"):
-        dotenv = tmp_path / name
-        dotenv.write_text("APP_ENV=development\n")
-        post_gen.add_secret_key(dotenv)
-        lines = dotenv.read_text().splitlines()
+    for checkout in ("one", "two"):
+        (tmp_path / checkout).mkdir()
+        (tmp_path / checkout / ".env.example").write_text("APP_ENV=development\n")
+        write_local_dotenv(tmp_path / checkout)
+        lines = (tmp_path / checkout / ".env").read_text().splitlines()
         assert lines[0] == "APP_ENV=development"
         keys.append(lines[-1].removeprefix("SECRET_KEY="))
     assert len(keys[0]) >= 32
     assert keys[0] != keys[1]
 
 
-def test_next_steps_name_the_two_commands():
+def test_next_steps_name_the_commands():
     steps = post_gen.next_steps("my-api")
     assert "cd my-api" in steps
-    assert "python3 tasks.py serve" in steps
-    assert "python3 tasks.py test" in steps
+    for command in ("serve", "playground", "test"):
+        assert f"python3 tasks.py {command}" in steps
 
 
 @pytest.mark.parametrize(

@@ -1,18 +1,22 @@
-"""The generated README's commands, run as a user would: the two commands on a machine with only Python,
-and the `flask cors` sessions of its Debugging CORS section, which must print what the README shows
-(the probe's, which needs a proxy, is run by the project's own proxy tests)."""
+"""The generated README's commands, run as a user would: its commands on a machine with only Python, in a
+fresh clone, and the sessions of its Debugging CORS and Troubleshooting sections, which must print what
+the README shows (the probe's, which needs a proxy, is run by the project's own proxy tests)."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from conftest import bake, free_port, run
 from test_lock import RUNTIME_PACKAGES, locked_packages
@@ -29,8 +33,23 @@ def get(url: str, headers: dict[str, str], deadline: float):
             time.sleep(0.2)
 
 
-def test_tasks_test_then_serve_in_a_fresh_virtual_environment(cookies):
+@contextmanager
+def started(project: Path, log: Path, *command: str, env: dict[str, str] | None = None):
+    """Run `command` in `project` for a `with` block, its output in `log`; then Ctrl-C it as a terminal does."""
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            command, cwd=project, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield process
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=10)
+
+
+def test_a_fresh_clone_tests_serves_and_plays_in_development(cookies, tmp_path):
     project = bake(cookies)
+    (project / ".env").unlink()  # git-ignored: a teammate's clone has none
     environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
 
     tests = subprocess.run(
@@ -53,22 +72,22 @@ def test_tasks_test_then_serve_in_a_fresh_virtual_environment(cookies):
     assert all(f"\n{name}=={locked[name]} \\\n    --hash=sha256:" in requirements for name in RUNTIME_PACKAGES)
 
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "tasks.py", "serve", "--port", str(port)],
-        cwd=project,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
+    serve = [sys.executable, "tasks.py", "serve", "--port", str(port)]
+    with started(project, tmp_path / "serve.log", *serve, env=environment):
         front_end = "http://localhost:5173"
         response = get(f"http://127.0.0.1:{port}/api/health", {"Origin": front_end}, time.monotonic() + 30)
         assert response.status == 200
         assert response.headers["Access-Control-Allow-Origin"] == front_end
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
+    assert (tmp_path / "serve.log").read_text().startswith("Created .env from .env.example (APP_ENV=development)")
+    assert (project / ".env").read_text() == (project / ".env.example").read_text()
+
+    playground = [sys.executable, "tasks.py", "playground", "--port", "0"]
+    with started(project, tmp_path / "playground.log", *playground, env=environment):
+        deadline = time.monotonic() + 30
+        while not (page := re.search(r"allowed origin +(\S+)", (tmp_path / "playground.log").read_text())):
+            assert time.monotonic() < deadline, (tmp_path / "playground.log").read_text()
+            time.sleep(0.2)
+        assert get(page[1], {}, deadline).headers["Content-Type"].startswith("text/html")
 
 
 def shell_sessions(markdown: str) -> list[tuple[str, str, int]]:
@@ -98,3 +117,26 @@ def test_debugging_cors_sessions_print_what_the_readme_shows(default_project):
     for command, output, status in sessions:
         result = run(default_project, "bash", "-c", command, env={"PATH": path})
         assert (result.stdout, result.returncode) == (output, status), result.stderr
+
+
+@pytest.mark.parametrize("credentials", [False, True], ids=["credentials-off", "credentials-on"])
+def test_troubleshooting_sessions_print_what_the_readme_shows_against_the_development_server(
+    cookies, tmp_path, credentials
+):
+    if shutil.which("curl") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("curl is missing (CI=true)", pytrace=False)
+        pytest.skip("curl is missing: the README's Troubleshooting sessions use it")
+    project = bake(cookies, allow_credentials=credentials)
+    readme = (project / "README.md").read_text()
+    sessions = shell_sessions(readme.split("## Troubleshooting", 1)[1])
+    assert len(sessions) == 4
+    port = free_port()
+    # What `python3 tasks.py serve` runs, with the .env the bake wrote.
+    serve = [sys.executable, "-m", "flask", "--app", "my_api", "run", "--debug", "--port", str(port)]
+    with started(project, tmp_path / "serve.log", *serve, env={**os.environ, "PYTHONPATH": str(project / "src")}):
+        get(f"http://127.0.0.1:{port}/api/health", {}, time.monotonic() + 30)
+        for command, output, status in sessions:
+            result = run(project, "bash", "-c", command.replace("127.0.0.1:5000", f"127.0.0.1:{port}"))
+            # curl prints HTTP's CRLF line ends, which a terminal shows as plain line ends.
+            assert (result.stdout.replace("\r\n", "\n"), result.returncode) == (output, status), command

@@ -1,19 +1,24 @@
 """The project's commands, for a machine with nothing but Python:
 
-    python3 tasks.py serve    run the API locally (development: any localhost port may call it)
-    python3 tasks.py test     run the tests
-    python3 tasks.py lock     update uv.lock after editing pyproject.toml's dependencies (uv lock's
-                              options follow: `--upgrade-package flask`, `--upgrade`, `--check`)
+    python3 tasks.py serve         run the API locally (development: any localhost port may call it)
+    python3 tasks.py playground    watch a browser allow and block calls to the API, page by page
+    python3 tasks.py test          run the tests
+    python3 tasks.py lock          update uv.lock after editing pyproject.toml's dependencies (uv lock's
+                                   options follow: `--upgrade-package flask`, `--upgrade`, `--check`)
 
 Each creates .venv on first use and installs into it exactly what uv.lock pins, hashes checked, with
 the dev extra; again whenever pyproject.toml or uv.lock changes. Further arguments go to `flask run`,
-`pytest` or `uv lock`.
+the playground, `pytest` or `uv lock`. `serve` and `playground` first write .env from .env.example,
+with a SECRET_KEY of its own, when there is no .env (a fresh clone: .env is git-ignored), so they
+start in development.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
+import shutil
 import subprocess
 import sys
 import venv
@@ -66,15 +71,38 @@ def install_locked(venv_dir: Path) -> Path:
     )
 
 
+def write_local_dotenv(project: Path) -> bool:
+    """Copy .env.example (APP_ENV=development) to .env, with a random SECRET_KEY of its own, unless a .env
+    exists (it holds the developer's own values); True if written. The post-generation hook calls it too."""
+    dotenv = project / ".env"
+    if dotenv.exists():
+        return False
+    shutil.copyfile(project / ".env.example", dotenv)
+    with dotenv.open("a") as file:
+        file.write("\n# This checkout's own, made when .env was written; .env stays out of git.\n")
+        file.write(f"SECRET_KEY={secrets.token_urlsafe(32)}\n")
+    return True
+
+
 def main(argv: list[str]) -> int:
     command, arguments = (argv[0], argv[1:]) if argv else ("", [])
-    programs = {"serve": ["flask", "--app", PACKAGE, "run", "--debug"], "test": ["pytest"], "lock": ["uv", "lock"]}
+    programs = {
+        "serve": ["flask", "--app", PACKAGE, "run", "--debug"],
+        "playground": ["python", "-m", f"{PACKAGE}.cors.playground"],
+        "test": ["pytest"],
+        "lock": ["uv", "lock"],
+    }
     if command not in programs:
         print(__doc__)
         return 2
+    if command in ("serve", "playground") and write_local_dotenv(ROOT):
+        print("Created .env from .env.example (APP_ENV=development): your local settings, git-ignored", flush=True)
     venv_dir = install_locked(ROOT / ".venv")
     program, *options = programs[command]
-    return subprocess.run([venv_bin(venv_dir, program), *options, *arguments], cwd=ROOT).returncode
+    try:
+        return subprocess.run([venv_bin(venv_dir, program), *options, *arguments], cwd=ROOT).returncode
+    except KeyboardInterrupt:  # Ctrl-C reached the program too, and stopped it: no traceback here
+        return 130
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from importlib.util import find_spec
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -33,6 +35,8 @@ SECRET_KEY = "test-only-secret-key-0123456789abcdefghij"  # noqa: S105 (a test v
 
 # The project's gunicorn settings, which gunicorn's master runs before it starts a worker.
 GUNICORN_CONF = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
+# The Chromium the browser tests drive: no `playwright install`.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
@@ -151,6 +155,21 @@ def settings_from(
 ) -> Settings:
     """Settings.from_environ, with other_allowlists() where `environ` does not set them."""
     return Settings.from_environ({**other_allowlists(declarations), **environ}, dotenv, declarations)
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip, as the browser tests are opt-in; with REQUIRE_BROWSER=1 fail, so that CI cannot pass without them."""
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (REQUIRE_BROWSER=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_chromium() -> None:
+    """Skip or fail (skip_or_fail) unless the playwright package and Chromium are installed."""
+    if find_spec("playwright") is None:
+        skip_or_fail('the playwright package is missing: pip install -e ".[dev,browser]"')
+    if not os.access(CHROMIUM, os.X_OK):
+        skip_or_fail(f"no Chromium at {CHROMIUM}: install one (apt-get install chromium) or set CHROMIUM_PATH")
 
 
 @pytest.fixture

@@ -37,9 +37,8 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.util import find_spec
 from pathlib import Path
-from typing import NamedTuple, NoReturn
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import pytest
@@ -47,13 +46,12 @@ import pytest
 from {{ cookiecutter.package_name }}.cors.origins import parse_allowlist
 from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT
 
-from conftest import PRODUCTION_ORIGINS, deployment
+from conftest import CHROMIUM, PRODUCTION_ORIGINS, deployment, require_chromium, skip_or_fail
 from servers import Gunicorn, serve_with_gunicorn, trusting
 
 pytestmark = pytest.mark.browser
 
 PROJECT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 _allowlist = parse_allowlist(PRODUCTION_ORIGINS, environment="production")
 # Every listed origin; a wildcard entry is visited at one of its subdomains.
@@ -109,13 +107,6 @@ def verdicts(browser, origin: str, api: str) -> dict[str, object]:
         context.close()
 
 
-def skip_or_fail(reason: str) -> NoReturn:
-    """Skip, as the tests are opt-in; with REQUIRE_BROWSER=1 fail, so that CI cannot pass without them."""
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (REQUIRE_BROWSER=1)", pytrace=False)
-    pytest.skip(reason)
-
-
 class FrontEnd(http.server.BaseHTTPRequestHandler):
     """An empty HTML page at every path: the document whose origin the calls come from."""
 
@@ -162,10 +153,7 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def browser(certificate):
     """Headless Chromium, the front ends' host names resolved to an https page server on loopback."""
-    if find_spec("playwright") is None:
-        skip_or_fail('the playwright package is missing: pip install -e ".[dev,browser]"')
-    if not os.access(CHROMIUM, os.X_OK):
-        skip_or_fail(f"no Chromium at {CHROMIUM}: install one (apt-get install chromium) or set CHROMIUM_PATH")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

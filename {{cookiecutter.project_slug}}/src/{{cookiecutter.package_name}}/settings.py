@@ -178,14 +178,18 @@ class Settings:
         )
 
 
-def load_settings(dotenv_path: str | None = ".env") -> Settings:
-    """Read the process environment and, for local development, the .env file at `dotenv_path`."""
+def load_settings(dotenv_path: str | None = ".env", overrides: Mapping[str, str] | None = None) -> Settings:
+    """Read the process environment and, for local development, the .env file at `dotenv_path`.
+
+    `overrides` win over both, as environment variables: the playground's own CORS_ORIGINS.
+    """
+    environ = {**os.environ, **(overrides or {})}
     if not (dotenv_path and os.path.isfile(dotenv_path)):
-        return Settings.from_environ(os.environ)
+        return Settings.from_environ(environ)
     from dotenv import dotenv_values  # only where there is a .env: production starts without it
 
     dotenv = dotenv_values(dotenv_path)
-    return Settings.from_environ(os.environ, dotenv)
+    return Settings.from_environ(environ, dotenv)
 
 
 def policy_defaults(declaration: Policy) -> dict[str, str]:

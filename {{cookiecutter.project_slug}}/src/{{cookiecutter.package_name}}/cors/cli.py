@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -101,6 +101,35 @@ class Exchange:
     status_code: int
     status: str
     response_headers: Headers
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a browser makes of the app's answers to a request, and, when it blocks, why and the fix."""
+
+    request: BrowserRequest
+    policy: CorsPolicy | None
+    exchanges: list[Exchange]
+    # None: the page reads the response.
+    blocked: Blocked | None = None
+    fix: str = ""
+    # For a write the browser sends: whether the cross-origin write protection refuses it, and why (write_verdict).
+    write_refused: bool = False
+    write_note: str = ""
+
+    def conclusion(self) -> list[str]:
+        """What `check` says after the exchanges: allowed, or blocked with the reason and the fix."""
+        origin, method, path = self.request.origin, self.request.method, self.request.path
+        if self.blocked is None:
+            # With the status: CORS lets the page read an error (a 405 from the route, say) just the same.
+            status = self.exchanges[-1].status
+            lines = [f"Allowed by CORS: a page at {origin} can read the {status} answer to {method} {path}."]
+        else:
+            lines = [f"Blocked: {self.blocked.detail}."]
+            if len(self.exchanges) == 1 and self.request.preflighted:
+                lines.append(f"The browser stops at the preflight: it never sends the {method}.")
+            lines.append(self.fix)
+        return [*lines, self.write_note] if self.write_note else lines
 
 
 def is_safelisted_header(name: str, value: str) -> bool:
@@ -273,6 +302,22 @@ def _header_list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
+def judge(app: Flask, request: BrowserRequest) -> Verdict:
+    """Put `request` to `app` as a browser would, through its test client, and read the answers as it does."""
+    state: layer.CorsState = app.extensions[layer.STATE_KEY]
+    policy = policy_for(state.policies, request.path)
+    with _not_logged():
+        exchanges, blocked = simulate(in_process(app.test_client()), request)
+    # A write the browser sends (no preflight, or one it passed) meets the cross-origin write protection.
+    writes_checked = exchanges[-1].method == request.method
+    write_refused, write_note = write_verdict(state, request) if writes_checked else (False, "")
+    if blocked is None:
+        return Verdict(request, policy, exchanges, write_refused=write_refused, write_note=write_note)
+    blocked = diagnose(policy, request, blocked) if policy else blocked
+    fix = suggest_fix(policy, state.environment, request, blocked)
+    return Verdict(request, policy, exchanges, blocked, fix, write_refused, write_note)
+
+
 # How `simulate` sends a request: (method, path, headers) -> the exchange. `check` sends to the app
 # itself (in_process); `probe` also sends to a deployment over HTTP.
 Send = Callable[[str, str, dict[str, str]], Exchange]
@@ -338,17 +383,26 @@ def _browser_origins(ctx: click.Context, param: click.Parameter, values: tuple[s
     return [_browser_origin(ctx, param, value) for value in values]
 
 
-def _script_headers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
-    """The --header options as {name: value}; a header only the browser may set is a usage error."""
+def script_headers(items: Iterable[str]) -> dict[str, str]:
+    """NAME[:VALUE] items as {name: value}: Content-Type alone means application/json, another name alone
+    gets the value x. ValueError for what is not a header name, or names a header only the browser sets."""
     headers = {}
-    for item in values:
+    for item in items:
         name, colon, value = (part.strip() for part in item.partition(":"))
         if not HEADER_NAME.fullmatch(name):
-            raise click.BadParameter(f"{name!r} is not a header name")
+            raise ValueError(f"{name!r} is not a header name")
         if FORBIDDEN_HEADER.fullmatch(name):
-            raise click.BadParameter(f"{name} is set by the browser, never by a script (cookies: --credentials)")
+            raise ValueError(f"{name} is set by the browser, never by a script (cookies: --credentials)")
         headers[name] = value if colon else ("application/json" if name.lower() == "content-type" else "x")
     return headers
+
+
+def _script_headers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    """The --header options as {name: value}; a header only the browser may set is a usage error."""
+    try:
+        return script_headers(values)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @cors_commands.command("check")
@@ -378,29 +432,13 @@ def check(ctx: click.Context, origin: str, path: str, method: str, headers: dict
     """
     if not path.startswith("/"):
         raise click.BadParameter("a path starts with /", param_hint="--path")
-    request = BrowserRequest(origin, method, path, headers, credentials)
-    state: layer.CorsState = current_app.extensions[layer.STATE_KEY]
-    policy = policy_for(state.policies, path)
+    verdict = judge(current_app, BrowserRequest(origin, method, path, headers, credentials))
+    policy = verdict.policy
     click.echo(f"Policy: {policy.name!r} ({policy.prefix})\n" if policy else f"Policy: none covers {path}\n")
-    with _not_logged():
-        exchanges, blocked = simulate(in_process(current_app.test_client()), request)
-    for exchange in exchanges:
+    for exchange in verdict.exchanges:
         click.echo(format_exchange(exchange) + "\n")
-    # A write the browser sends (no preflight, or one it passed) meets the cross-origin write protection.
-    write_refused, write_line = write_verdict(state, request) if exchanges[-1].method == method else (False, "")
-    if blocked is None:
-        # With the status: CORS lets the page read an error (a 405 from the route, say) just the same.
-        status = exchanges[-1].status
-        click.echo(f"Allowed by CORS: a page at {origin} can read the {status} answer to {method} {path}.")
-    else:
-        blocked = diagnose(policy, request, blocked) if policy else blocked
-        click.echo(f"Blocked: {blocked.detail}.")
-        if len(exchanges) == 1 and request.preflighted:
-            click.echo(f"The browser stops at the preflight: it never sends the {method}.")
-        click.echo(suggest_fix(policy, state.environment, request, blocked))
-    if write_line:
-        click.echo(write_line)
-    if blocked or write_refused:
+    click.echo("\n".join(verdict.conclusion()))
+    if verdict.blocked or verdict.write_refused:
         ctx.exit(1)
 
 
