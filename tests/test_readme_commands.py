@@ -79,7 +79,9 @@ def test_a_fresh_clone_tests_serves_and_plays_in_development(cookies, tmp_path):
         assert response.status == 200
         assert response.headers["Access-Control-Allow-Origin"] == front_end
     assert (tmp_path / "serve.log").read_text().startswith("Created .env from .env.example (APP_ENV=development)")
-    assert (project / ".env").read_text() == (project / ".env.example").read_text()
+    written = (project / ".env").read_text()
+    assert written.startswith((project / ".env.example").read_text())
+    assert re.search(r"^SECRET_KEY=\S{32,}$", written, re.MULTILINE)
 
     playground = [sys.executable, "tasks.py", "playground", "--port", "0"]
     with started(project, tmp_path / "playground.log", *playground, env=environment):

@@ -106,7 +106,8 @@ def test_the_page_is_plain_files_that_need_no_network(page):
 def test_setup_gives_the_origins_and_the_policies_in_force(page):
     setup = page.get("/setup").get_json()
     assert setup["origins"] == {"api": ORIGINS.api, "allowed": ORIGINS.allowed, "refused": ORIGINS.refused}
-    default, public = setup["policies"]
+    policies = {policy["name"]: policy for policy in setup["policies"]}
+    default, public = policies["default"], policies["public"]
     assert default["settings"]["CORS_ORIGINS"] == {"value": [ORIGINS.allowed], "source": "environment variable"}
     assert public["public"] is True
 
