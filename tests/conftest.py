@@ -61,6 +61,17 @@ def jinja_leftovers(project: Path) -> list[str]:
     return leftovers
 
 
+def assert_opt_in_tests_pass(project: Path, marker: str) -> None:
+    """The baked project's `pytest -m marker` passes; where it skipped them (a tool missing, outside CI),
+    this test is skipped with its reason."""
+    result = run_project_suite(project, "-m", marker)
+    assert result.returncode == 0, result.stdout + result.stderr
+    skipped = re.search(r"^SKIPPED \[\d+\] \S+: (.*)$", result.stdout, re.MULTILINE)
+    if skipped:
+        pytest.skip(f"the baked project skipped its {marker} tests: {skipped[1]}")
+    assert re.search(r"\b\d+ passed", result.stdout), result.stdout
+
+
 def run_project_suite(project: Path, *arguments: str) -> subprocess.CompletedProcess:
     """The baked project's pytest, as in its own environment: without the template's pytest plugins."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *arguments]

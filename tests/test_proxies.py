@@ -9,17 +9,8 @@ Without nginx, haproxy or varnishd the project skips, and so does this test; wit
 
 from __future__ import annotations
 
-import re
-
-import pytest
-
-from conftest import run_project_suite
+from conftest import assert_opt_in_tests_pass
 
 
 def test_default_project_passes_its_proxy_tests(default_project):
-    result = run_project_suite(default_project, "-m", "proxies")
-    assert result.returncode == 0, result.stdout + result.stderr
-    skipped = re.search(r"^SKIPPED \[\d+\] \S+: (.*)$", result.stdout, re.MULTILINE)
-    if skipped:
-        pytest.skip(f"the baked project skipped its proxy tests: {skipped[1]}")
-    assert re.search(r"\b\d+ passed", result.stdout), result.stdout
+    assert_opt_in_tests_pass(default_project, "proxies")

@@ -405,18 +405,28 @@ def _script_headers(ctx: click.Context, param: click.Parameter, values: tuple[st
         raise click.BadParameter(str(error)) from None
 
 
+def page_request_options(command: Callable) -> Callable:
+    """The options of `check` and `probe` that say what the page's script asks fetch() for."""
+    options = [
+        click.option("--path", default="/api/health", show_default=True, help="The path the page calls."),
+        click.option("--method", default="GET", show_default=True, type=click.Choice(METHODS)),
+        click.option(
+            "--header",
+            "headers",
+            multiple=True,
+            callback=_script_headers,
+            metavar="NAME[:VALUE]",
+            help="A header the page's script sets (repeat for more). Content-Type alone means application/json.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cors_commands.command("check")
 @click.argument("origin", callback=_browser_origin)
-@click.option("--path", default="/api/health", show_default=True, help="The path the page calls.")
-@click.option("--method", default="GET", show_default=True, type=click.Choice(METHODS))
-@click.option(
-    "--header",
-    "headers",
-    multiple=True,
-    callback=_script_headers,
-    metavar="NAME[:VALUE]",
-    help="A header the page's script sets (repeat for more). Content-Type alone means application/json.",
-)
+@page_request_options
 @click.option(
     "--credentials",
     is_flag=True,
@@ -477,16 +487,7 @@ def write_verdict(state: layer.CorsState, request: BrowserRequest) -> tuple[bool
     callback=_browser_origins,
     help="A front end's origin (repeat for more). Another origin the policy allows and an unlisted one are added.",
 )
-@click.option("--path", default="/api/health", show_default=True, help="The path the page calls.")
-@click.option("--method", default="GET", show_default=True, type=click.Choice(METHODS))
-@click.option(
-    "--header",
-    "headers",
-    multiple=True,
-    callback=_script_headers,
-    metavar="NAME[:VALUE]",
-    help="A header the page's script sets (repeat for more). Content-Type alone means application/json.",
-)
+@page_request_options
 @click.option("--credentials", is_flag=True, help="The page calls with credentials: 'include'.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, for a deploy pipeline.")
 @click.pass_context
