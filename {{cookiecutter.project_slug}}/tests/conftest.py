@@ -107,6 +107,11 @@ LOOK_ALIKE_ORIGINS = sorted(
 )
 
 
+def cors_headers(response) -> dict[str, str]:
+    """The response's Access-Control-* headers."""
+    return {name: value for name, value in response.headers if name.lower().startswith("access-control-")}
+
+
 def vary(response) -> list[str]:
     """The request headers the response's Vary names, lowercase."""
     return [item.strip().lower() for item in response.headers.get("Vary", "").split(",") if item.strip()]
@@ -157,10 +162,11 @@ def settings_from(
     return Settings.from_environ({**other_allowlists(declarations), **environ}, dotenv, declarations)
 
 
-def skip_or_fail(reason: str) -> NoReturn:
-    """Skip, as the browser tests are opt-in; with REQUIRE_BROWSER=1 fail, so that CI cannot pass without them."""
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (REQUIRE_BROWSER=1)", pytrace=False)
+def skip_or_fail(reason: str, required_by: str = "REQUIRE_BROWSER") -> NoReturn:
+    """Skip, as the browser and proxy tests are opt-in; with `required_by`=1 (REQUIRE_BROWSER,
+    REQUIRE_PROXIES) fail, so that CI cannot pass without them."""
+    if os.environ.get(required_by) == "1":
+        pytest.fail(f"{reason} ({required_by}=1)", pytrace=False)
     pytest.skip(reason)
 
 

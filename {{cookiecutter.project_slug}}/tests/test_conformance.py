@@ -73,10 +73,6 @@ def covered_requests() -> Iterator[tuple[str, str, str]]:
 COVERED = list(covered_requests())
 
 
-def cors_headers(response) -> dict[str, str]:
-    return {name: value for name, value in response.headers if name.lower().startswith("access-control-")}
-
-
 def expected_simple(policy: CorsPolicy, origin: str) -> dict[str, str]:
     """The Access-Control-* headers `policy` gives a request that is not a preflight from an origin it allows."""
     expected = {"Access-Control-Allow-Origin": "*" if policy.public else origin}
@@ -108,16 +104,16 @@ def test_every_covered_route_answers_as_its_policy_says(app, method, path, route
         return response, f"{where}: {response.get_data(as_text=True)[:400]}"
 
     allowed, context = send({"Origin": ALLOWED})
-    assert cors_headers(allowed) == expected_simple(policy, ALLOWED), context
+    assert conftest.cors_headers(allowed) == expected_simple(policy, ALLOWED), context
     assert "origin" in conftest.vary(allowed), context
 
     refused, context = send({"Origin": REFUSED})
     expected = expected_simple(policy, REFUSED) if policy.public else {}
-    assert cors_headers(refused) == expected, context
+    assert conftest.cors_headers(refused) == expected, context
     assert "origin" in conftest.vary(refused), context
 
     without_origin, context = send({})
-    assert cors_headers(without_origin) == {}, context
+    assert conftest.cors_headers(without_origin) == {}, context
     assert "origin" in conftest.vary(without_origin), context
 
     asked = {"Origin": ALLOWED, "Access-Control-Request-Method": method}

@@ -34,10 +34,6 @@ def simple_and_preflight(client, origin):
     return client.get("/api/health", headers={"Origin": origin}), preflight(client, origin)
 
 
-def cors_headers(response) -> dict[str, str]:
-    return {name: value for name, value in response.headers if name.lower().startswith("access-control-")}
-
-
 def assert_allowed(client, origin):
     for response in simple_and_preflight(client, origin):
         assert response.headers.get("Access-Control-Allow-Origin") == origin
@@ -46,7 +42,7 @@ def assert_allowed(client, origin):
 
 def assert_refused(client, origin):
     for response in simple_and_preflight(client, origin):
-        assert cors_headers(response) == {}
+        assert conftest.cors_headers(response) == {}
         assert "origin" in conftest.vary(response)
 
 
@@ -119,7 +115,7 @@ def test_production_refuses_an_allowed_origin_followed_by_a_newline(production_c
     The test client refuses such a header value, so it goes straight into the WSGI environ.
     """
     response = production_client.get("/api/health", environ_overrides={"HTTP_ORIGIN": f"{ALLOWED}\n"})
-    assert cors_headers(response) == {}
+    assert conftest.cors_headers(response) == {}
 
 
 @pytest.mark.parametrize(
@@ -152,7 +148,7 @@ def test_an_allowed_preflight_is_answered_at_once_with_the_policy(production_cli
 
 def test_a_refused_preflight_gets_no_permission(production_client):
     response = preflight(production_client, ATTACKER, headers="authorization,content-type")
-    assert cors_headers(response) == {}
+    assert conftest.cors_headers(response) == {}
     assert conftest.vary(response) == ["origin"]
 
 
@@ -228,7 +224,7 @@ def test_vary_origin_joins_a_route_s_own_vary_once(make_app, route_vary, merged)
 def test_a_request_without_origin_gets_no_cors_headers(production_client, method, path, request_options):
     """curl, servers and crawlers send no Origin: CORS is not theirs, and the allowlist stays private."""
     response = production_client.open(path, method=method, **request_options)
-    assert cors_headers(response) == {}
+    assert conftest.cors_headers(response) == {}
     assert conftest.vary(response) == ["origin"]
 
 
@@ -245,7 +241,7 @@ def test_private_network_access_is_granted_only_when_configured(make_app, variab
     response = preflight(client, LOCAL_FRONT_END, extra=PRIVATE_NETWORK_REQUEST)
     assert response.headers["Access-Control-Allow-Origin"] == LOCAL_FRONT_END
     assert response.headers.get("Access-Control-Allow-Private-Network") == header
-    assert cors_headers(preflight(client, ATTACKER, extra=PRIVATE_NETWORK_REQUEST)) == {}
+    assert conftest.cors_headers(preflight(client, ATTACKER, extra=PRIVATE_NETWORK_REQUEST)) == {}
 
 
 def test_each_request_gets_its_own_answer_when_an_origin_s_answer_is_remembered(make_app):
@@ -260,7 +256,7 @@ def test_each_request_gets_its_own_answer_when_an_origin_s_answer_is_remembered(
         assert "Access-Control-Allow-Private-Network" not in plain.headers
         assert private.headers["Access-Control-Allow-Private-Network"] == "true"
         assert other_port.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
-        assert cors_headers(refused) == {}
+        assert conftest.cors_headers(refused) == {}
 
 
 @pytest.mark.parametrize(("origin", "logged"), [("", False), (f"https://{'a' * 8000}.example.com", True)])
@@ -268,7 +264,7 @@ def test_an_empty_or_oversized_origin_gets_no_cors_headers(production_client, ca
     """An empty Origin is no Origin; one longer than any host name is decided without being remembered."""
     response = production_client.get("/api/health", headers={"Origin": origin})
     assert response.status_code == 200
-    assert cors_headers(response) == {}
+    assert conftest.cors_headers(response) == {}
     assert conftest.vary(response) == ["origin"]
     assert ("CORS refused origin" in caplog.text) == logged
 
@@ -320,7 +316,7 @@ def test_paths_outside_api_get_no_cors_headers(make_app, path):
     client = app.test_client()
     simple = client.get(path, headers={"Origin": LOCAL_FRONT_END})
     for response in (simple, preflight(client, LOCAL_FRONT_END, path=path)):
-        assert cors_headers(response) == {}
+        assert conftest.cors_headers(response) == {}
         assert "origin" not in conftest.vary(response)
 
 

@@ -197,11 +197,16 @@ def test_a_disabled_logger_leaves_the_throttle_untouched(app, clock, caplog):
     assert record.suppressed == 0
 
 
-def test_flask_cors_check_does_not_log_its_own_requests(app, caplog):
-    result = app.test_cli_runner().invoke(args=["cors", "check", REFUSED])
+@pytest.mark.parametrize(
+    "arguments", [[], ["--method", "POST", "--path", "/api/echo", "--header", "Content-Type:text/plain"]]
+)
+def test_flask_cors_check_does_not_log_its_own_requests(app, caplog, arguments):
+    """Neither as CORS refusals nor as refused cross-origin writes; a real request right after is logged."""
+    result = app.test_cli_runner().invoke(args=["cors", "check", REFUSED, *arguments])
     assert result.exit_code == 1
-    assert refusals(caplog) == []
-    assert not layer.LOG.disabled
+    assert [record for record in caplog.records if record.levelno >= logging.WARNING] == []
+    app.test_client().get("/api/health", headers={"Origin": REFUSED})
+    assert len(refusals(caplog)) == 1
 
 
 # LOG_FORMAT

@@ -11,6 +11,7 @@ from flask import Flask, jsonify
 
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors import Policy
+from {{ cookiecutter.package_name }}.cors import policy as policy_module
 from {{ cookiecutter.package_name }}.cors.policy import DynamicOrigins, longest_prefix, start_up_notes
 from {{ cookiecutter.package_name }}.policies import POLICIES
 from {{ cookiecutter.package_name }}.settings import Settings, SettingsError
@@ -41,10 +42,6 @@ def app_with(declarations: tuple[Policy, ...], **variables: str) -> Flask:
     return app
 
 
-def cors_headers(response) -> dict[str, str]:
-    return {name: value for name, value in response.headers if name.lower().startswith("access-control-")}
-
-
 def get(app: Flask, path: str, origin: str):
     return app.test_client().get(path, headers={"Origin": origin})
 
@@ -61,7 +58,7 @@ def test_the_public_status_is_readable_from_any_origin_without_credentials(origi
     app = create_app(conftest.settings_from(PRODUCTION))
     response = get(app, "/api/public/status", origin)
     assert response.status_code == 200
-    assert cors_headers(response) == {"Access-Control-Allow-Origin": "*"}
+    assert conftest.cors_headers(response) == {"Access-Control-Allow-Origin": "*"}
     assert "origin" in conftest.vary(response)
 
 
@@ -70,13 +67,14 @@ def test_a_write_preflight_to_the_public_policy_is_refused(method):
     """GET and HEAD only: the answer leaves the method out, so the browser never sends the write."""
     app = create_app(conftest.settings_from(PRODUCTION))
     response = preflight(app, "/api/public/status", REFUSED, method)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"  # the public policy answered
     assert method not in response.headers.get("Access-Control-Allow-Methods", "")
     assert "Access-Control-Allow-Credentials" not in response.headers
 
 
 def test_the_api_stays_as_restrictive_beside_the_public_policy():
     app = create_app(conftest.settings_from(PRODUCTION))
-    assert cors_headers(get(app, "/api/health", REFUSED)) == {}
+    assert conftest.cors_headers(get(app, "/api/health", REFUSED)) == {}
     assert get(app, "/api/health", ALLOWED).headers["Access-Control-Allow-Credentials"] == "true"
 
 
@@ -87,7 +85,7 @@ def test_the_longest_prefix_decides_and_a_prefix_ends_at_a_slash():
     app = create_app(conftest.settings_from(PRODUCTION))
     app.add_url_rule("/api/publicity", "publicity", lambda: "ok")
     assert get(app, "/api/public/status", REFUSED).headers["Access-Control-Allow-Origin"] == "*"
-    assert cors_headers(get(app, "/api/publicity", REFUSED)) == {}
+    assert conftest.cors_headers(get(app, "/api/publicity", REFUSED)) == {}
     assert get(app, "/api/publicity", ALLOWED).headers["Access-Control-Allow-Origin"] == ALLOWED
 
 
@@ -124,7 +122,7 @@ def test_a_path_outside_every_policy_gets_no_cors_header_and_no_vary():
     app = create_app(conftest.settings_from(PRODUCTION))
     app.add_url_rule("/internal/metrics", "metrics", lambda: "ok")
     for response in (get(app, "/internal/metrics", ALLOWED), preflight(app, "/internal/metrics", ALLOWED, "PUT")):
-        assert cors_headers(response) == {}
+        assert conftest.cors_headers(response) == {}
         assert "origin" not in conftest.vary(response)
 
 
@@ -136,9 +134,9 @@ def test_a_named_policy_reads_its_own_variables():
         (*POLICIES, PARTNERS), CORS_SAMPLE_PARTNERS_ORIGINS=PARTNER, CORS_SAMPLE_PARTNERS_ALLOW_METHODS="GET"
     )
     partners = get(app, "/api/sample-partners/thing", PARTNER)
-    assert cors_headers(partners) == {"Access-Control-Allow-Origin": PARTNER}  # credentials: its own default
-    assert cors_headers(get(app, "/api/sample-partners/thing", ALLOWED)) == {}
-    assert cors_headers(get(app, "/api/health", PARTNER)) == {}
+    assert conftest.cors_headers(partners) == {"Access-Control-Allow-Origin": PARTNER}  # credentials: its own default
+    assert conftest.cors_headers(get(app, "/api/sample-partners/thing", ALLOWED)) == {}
+    assert conftest.cors_headers(get(app, "/api/health", PARTNER)) == {}
     assert "PUT" not in preflight(app, "/api/sample-partners/thing", PARTNER, "PUT").headers.get(
         "Access-Control-Allow-Methods", ""
     )
@@ -233,10 +231,13 @@ def test_a_dynamic_origin_gets_what_a_listed_one_gets():
     tenants = Tenants(TENANT)
     app = dynamic_app(tenants)
     simple, asked = get(app, "/api/health", TENANT), preflight(app, "/api/echo", TENANT, "POST")
-    assert cors_headers(simple) == {"Access-Control-Allow-Origin": TENANT, "Access-Control-Allow-Credentials": "true"}
+    assert conftest.cors_headers(simple) == {
+        "Access-Control-Allow-Origin": TENANT,
+        "Access-Control-Allow-Credentials": "true",
+    }
     assert asked.headers["Access-Control-Allow-Origin"] == TENANT
     assert "POST" in asked.headers["Access-Control-Allow-Methods"]
-    assert cors_headers(get(app, "/api/health", REFUSED)) == {}
+    assert conftest.cors_headers(get(app, "/api/health", REFUSED)) == {}
 
 
 def test_the_callable_is_asked_only_about_origins_the_allowlist_refuses():
@@ -284,7 +285,7 @@ def test_an_answer_is_asked_again_after_the_ttl():
 def test_the_callable_cannot_allow_what_start_up_forbids(origin):
     tenants = Tenants(answer=True)
     app = dynamic_app(tenants)
-    assert cors_headers(get(app, "/api/health", origin)) == {}
+    assert conftest.cors_headers(get(app, "/api/health", origin)) == {}
     assert tenants.asked == []
 
 
@@ -304,14 +305,14 @@ def test_a_failing_callable_refuses_and_logs_one_error(tenants, logged, caplog):
     for _ in range(3):
         response = get(app, "/api/health", TENANT)
         assert response.status_code == 200
-        assert cors_headers(response) == {}
+        assert conftest.cors_headers(response) == {}
     errors = [record for record in caplog.records if record.levelno == logging.ERROR]
     assert len(errors) == 1
     assert logged in errors[0].getMessage()
     assert len(tenants.asked) == 3
 
 
-def test_gunicorn_names_a_dynamic_policy_at_start_up():
+def test_start_up_notes_name_a_dynamic_policy():
     def tenant_origins(origin: str) -> bool:
         return False
 
@@ -319,5 +320,20 @@ def test_gunicorn_names_a_dynamic_policy_at_start_up():
     notes = start_up_notes(conftest.settings_from(PRODUCTION, declarations=declarations).policies)
     assert notes[0] == (
         "CORS policy 'default' on /api/ also allows the origins "
-        "test_gunicorn_names_a_dynamic_policy_at_start_up.<locals>.tenant_origins accepts, each answer kept 60 s"
+        "test_start_up_notes_name_a_dynamic_policy.<locals>.tenant_origins accepts, each answer kept 60 s"
     )
+
+
+def test_at_most_remembered_origins_answers_are_kept(monkeypatch):
+    """A stream of made-up Origins cannot grow the memory: the oldest answer goes first."""
+    monkeypatch.setattr(policy_module, "REMEMBERED_ORIGINS", 3)
+    settings = Settings.from_environ(PRODUCTION, declarations=(Policy("default", "/api/", dynamic_origins=Tenants()),))
+    dynamic = DynamicOrigins(settings.policy(), "production")
+    for number in range(10):
+        dynamic.allows(f"https://stranger-{number}.example")
+    assert list(dynamic._answers) == [f"https://stranger-{number}.example" for number in (7, 8, 9)]
+
+
+def test_an_empty_dynamic_ttl_is_refused_as_any_number_is():
+    with pytest.raises(SettingsError, match="CORS_DYNAMIC_TTL='' must be a whole number from 0 to 86400"):
+        conftest.settings_from({**PRODUCTION, "CORS_DYNAMIC_TTL": ""})

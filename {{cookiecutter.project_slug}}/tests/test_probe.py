@@ -93,6 +93,9 @@ def test_a_second_allow_origin_exits_1_and_is_named_for_each_origin():
         (f"http://127.0.0.1:{free_port()}", "Connection refused"),
         ("ftp://127.0.0.1", "is not a base URL"),
         ("http://127.0.0.1?x=1", "is not a base URL"),
+        ("http://127.0.0.1:port", "is not a base URL"),
+        ("http://127.0.0.1:70000", "is not a base URL"),
+        ("http://user:secret@127.0.0.1", "is not a base URL"),
     ],
 )
 def test_a_deployment_that_cannot_be_asked_exits_2(url, message):

@@ -21,10 +21,10 @@ import string
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 
@@ -32,7 +32,7 @@ from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors import probe
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from conftest import PRODUCTION_ALLOWLIST, PRODUCTION_CORS_ORIGINS, deployment
+from conftest import PRODUCTION_ALLOWLIST, PRODUCTION_CORS_ORIGINS, deployment, skip_or_fail
 from servers import free_port, serve_with_gunicorn
 
 pytestmark = pytest.mark.proxies
@@ -49,17 +49,10 @@ SESSION = re.compile(r"\$ ((?:[^\n]*\\\n)*[^\n]*)\n(.*)\$ echo \$\?\n(\d+)\n", r
 PREFLIGHTED_POST = ["--method", "POST", "--path", "/api/echo", "--header", "Content-Type"]
 
 
-def skip_or_fail(reason: str) -> NoReturn:
-    """Skip, as the tests are opt-in; with REQUIRE_PROXIES=1 fail, so that CI cannot pass without them."""
-    if os.environ.get("REQUIRE_PROXIES") == "1":
-        pytest.fail(f"{reason} (REQUIRE_PROXIES=1)", pytrace=False)
-    pytest.skip(reason)
-
-
 def program(name: str) -> str:
     path = shutil.which(name, path=f"{os.environ['PATH']}:/usr/sbin:/sbin")
     if path is None:
-        skip_or_fail(f"{name} is missing: apt-get install nginx haproxy varnish")
+        skip_or_fail(f"{name} is missing: apt-get install nginx haproxy varnish", "REQUIRE_PROXIES")
     return path
 
 
@@ -174,6 +167,17 @@ def test_the_readme_configuration_answers_as_the_app_does(upstream, tmp_path, pr
         status, report = run_probe(url, *options)
     assert (status, report["differences"]) == (0, [])
     assert report["seconds"] < 3
+
+
+@pytest.mark.parametrize("proxy", PROXIES)
+def test_the_readme_configuration_sets_what_the_app_believes_behind_it(upstream, tmp_path, proxy):
+    """A client's own X-Forwarded-Host must not reach the app, which believes one hop (TRUSTED_PROXY_HOPS=1):
+    a same-origin write from a browser without Sec-Fetch-Site, with a forged one, is still the site's own."""
+    with PROXIES[proxy](tmp_path, upstream) as url:
+        headers = {"Origin": url, "Content-Type": "application/json", "X-Forwarded-Host": "forged.example"}
+        request = urllib.request.Request(f"{url}/api/echo", data=b"{}", headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (http://127.0.0.1)
+            assert response.status == 200
 
 
 CACHE_IGNORING_VARY = "proxy_cache api; proxy_cache_valid 200 10m; proxy_ignore_headers Vary;"

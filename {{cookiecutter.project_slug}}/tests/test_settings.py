@@ -399,6 +399,8 @@ def test_exempt_paths_are_listed_prefixes():
         ("auth/callback", "starting with '/'"),
         ("/auth/*", "without a query or wildcard"),
         ("/", "turns the protection off"),
+        ("//", "turns the protection off"),
+        ("/ ///", "turns the protection off"),
     ],
 )
 def test_exempt_paths_refuse_what_is_not_a_path_or_exempts_everything(value, hint):

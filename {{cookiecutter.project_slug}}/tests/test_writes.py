@@ -164,11 +164,14 @@ def test_a_read_is_never_refused(origin, method):
         assert send(app, method, path, origin=origin, fetch_site="cross-site").status_code == 200
 
 
-def test_a_preflight_is_answered_as_before():
+def test_a_preflight_is_not_refused_as_a_write_but_answered_by_cors():
+    """OPTIONS is safe: the CORS layer answers it, allowing the listed origin and not the refused one."""
     client = writes_app()[0].test_client()
-    preflight = {"Origin": REFUSED, "Access-Control-Request-Method": "POST", "Sec-Fetch-Site": "cross-site"}
-    response = client.options(API_WRITE, base_url=API, headers=preflight)
-    assert response.status_code == 204
+    for origin, allowed in ((REFUSED, None), (LISTED, LISTED)):
+        preflight = {"Origin": origin, "Access-Control-Request-Method": "POST", "Sec-Fetch-Site": "cross-site"}
+        response = client.options(API_WRITE, base_url=API, headers=preflight)
+        assert response.status_code == 204
+        assert response.headers.get("Access-Control-Allow-Origin") == allowed
 
 
 def test_dynamic_origins_are_trusted_like_listed_ones():

@@ -20,6 +20,10 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 LOG_FORMATS = ("json", "text")
+# The WSGI environ key that marks a request sent to ask the app what it answers (`flask cors check`,
+# `probe`, the playground): answered as any other, never logged as a refusal. A mark on the request,
+# not a switch on a logger, so that a real refusal at the same moment, in another thread, is logged.
+QUESTION = "cors.question"
 HANDLER_NAME = __name__
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

@@ -231,7 +231,10 @@ def _read_policy(
         expose_headers=_header_names(declaration.variable("EXPOSE_HEADERS"), setting["EXPOSE_HEADERS"]),
         max_age=_integer(declaration.variable("MAX_AGE"), setting["MAX_AGE"], 0, 86400),
         allow_private_network=_boolean(declaration.variable("ALLOW_PRIVATE_NETWORK"), setting["ALLOW_PRIVATE_NETWORK"]),
-        dynamic_ttl=_integer(declaration.variable("DYNAMIC_TTL"), setting["DYNAMIC_TTL"] or "0", 0, 86400),
+        # A public policy has no dynamic origins, and reads no DYNAMIC_TTL.
+        dynamic_ttl=0
+        if declaration.public
+        else _integer(declaration.variable("DYNAMIC_TTL"), setting["DYNAMIC_TTL"], 0, 86400),
         sources={name: sources[name] for name in variables},
     )
 
@@ -329,7 +332,7 @@ def _exempt_paths(value: str) -> tuple[str, ...]:
                 f"CROSS_SITE_WRITE_EXEMPT_PATHS: {path!r} is not a path: write one starting with '/', without a "
                 "query or wildcard, such as /auth/callback (it covers the paths under it too)"
             )
-        if path == "/":
+        if not path.strip("/"):  # "/", "//": every path
             raise SettingsError(
                 "CROSS_SITE_WRITE_EXEMPT_PATHS: '/' exempts every path and turns the protection off: list only "
                 "the paths that must accept posts from other sites, such as /auth/callback"

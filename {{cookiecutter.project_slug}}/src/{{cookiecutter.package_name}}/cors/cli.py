@@ -16,7 +16,6 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,6 +24,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from werkzeug.datastructures import Headers
 
+from .. import logs
 from . import layer, writes
 from .origins import OriginError, normalise_origin, parse_allowlist
 from .policy import HEADER_NAME, METHODS, CorsPolicy, policy_for
@@ -237,6 +237,11 @@ def suggest_fix(policy: CorsPolicy | None, environment: str, request: BrowserReq
         return _origin_fix(policy, environment, request.origin)
     if blocked.reason == PREFLIGHT_STATUS:
         return "Fix: a preflight must get a 2xx answer: see what answered it above."
+    if policy.public and blocked.reason == METHOD_NOT_ALLOWED and request.method not in writes.SAFE_METHODS:
+        return (
+            f"Stays refused: {policy.name!r} is public, and read-only: every origin may read it, none may write "
+            "to it (a cross-origin write gets a 403). Serve the route under a policy that lists its origins."
+        )
     if policy.public and blocked.reason in (WILDCARD_WITH_CREDENTIALS, CREDENTIALS_NOT_ALLOWED):
         return (
             f"Stays refused with credentials: {policy.name!r} is public, and never allows them. Call it without "
@@ -276,10 +281,9 @@ def _origin_fix(policy: CorsPolicy, environment: str, origin: str) -> str:
     lines.append(f"Fix, if {origin} is a front end of yours: {_assignment(variable, [*listed, origin])}")
     if allowlist.any_local:
         lines.append("(this replaces the default of any local port: list the local front ends you use as well)")
-    dynamic = policy.declaration.dynamic_origins
+    dynamic = policy.declaration.dynamic_origins_name
     if dynamic is not None:
-        name = getattr(dynamic, "__qualname__", repr(dynamic))
-        lines.append(f"(or make {name}, the policy's dynamic_origins, answer True for it)")
+        lines.append(f"(or make {dynamic}, the policy's dynamic_origins, answer True for it)")
     return "\n".join(lines)
 
 
@@ -306,8 +310,7 @@ def judge(app: Flask, request: BrowserRequest) -> Verdict:
     """Put `request` to `app` as a browser would, through its test client, and read the answers as it does."""
     state: layer.CorsState = app.extensions[layer.STATE_KEY]
     policy = policy_for(state.policies, request.path)
-    with _not_logged():
-        exchanges, blocked = simulate(in_process(app.test_client()), request)
+    exchanges, blocked = simulate(in_process(app.test_client()), request)
     # A write the browser sends (no preflight, or one it passed) meets the cross-origin write protection.
     writes_checked = exchanges[-1].method == request.method
     write_refused, write_note = write_verdict(state, request) if writes_checked else (False, "")
@@ -345,25 +348,19 @@ def request_body(method: str, headers: dict[str, str], json_body: bytes) -> byte
     return json_body if "json" in headers.get("Content-Type", "") and method != "OPTIONS" else None
 
 
+# The environ of the commands' own requests: questions, not refusals an operator should find in the log.
+QUESTION = {logs.QUESTION: True}
+
+
 def in_process(client: FlaskClient, json_body: bytes = b"{}") -> Send:
-    """Send each request to the app itself, through Flask's test client."""
+    """Send each request to the app itself, through Flask's test client, marked as a question."""
 
     def send(method: str, path: str, headers: dict[str, str]) -> Exchange:
         body = request_body(method, headers, json_body)
-        response = client.open(path, method=method, headers=headers, data=body)
+        response = client.open(path, method=method, headers=headers, data=body, environ_overrides=QUESTION)
         return Exchange(method, path, headers, response.status_code, response.status, response.headers)
 
     return send
-
-
-@contextmanager
-def _not_logged():
-    """The requests of a check are questions, not refusals an operator should find in the log."""
-    previous, layer.LOG.disabled = layer.LOG.disabled, True
-    try:
-        yield
-    finally:
-        layer.LOG.disabled = previous
 
 
 def _browser_origin(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -457,13 +454,10 @@ def write_verdict(state: layer.CorsState, request: BrowserRequest) -> tuple[bool
     saying why; (False, "") for a method that changes nothing."""
     if request.method in writes.SAFE_METHODS:
         return False, ""
-    answers = state.writes.trusted_by(state.answers_for(request.path))
-    exempt = writes.is_exempt(request.path, state.writes.exempt_paths)
-    trusted = writes.trusts(answers, request.origin)
-    why = writes.refusal(request.method, "cross-site", request.origin, "", trusted=trusted, exempt=exempt)
-    if exempt:
+    if writes.is_exempt(request.path, state.writes.exempt_paths):
         return False, f"Allowed to write: {request.path} is in CROSS_SITE_WRITE_EXEMPT_PATHS."
-    if why is None:
+    answers = state.writes.trusted_by(state.answers_for(request.path))
+    if writes.trusts(answers, request.origin):
         return False, f"Allowed to write: the policy {answers.policy.name!r} allows {request.origin}."
     if answers is None:
         untrusted = f"no policy covers {request.path}, so only the API's own pages may write to it"
@@ -472,9 +466,9 @@ def write_verdict(state: layer.CorsState, request: BrowserRequest) -> tuple[bool
     else:
         untrusted = f"the policy {answers.policy.name!r} does not allow {request.origin}"
     return True, (
-        f"Refused as a cross-origin write (403, the view never runs): {why}, and {untrusted}. A path that must "
-        "accept posts from other sites, such as an identity provider's callback, goes in "
-        "CROSS_SITE_WRITE_EXEMPT_PATHS."
+        f"Refused as a cross-origin write (403, the view never runs): a page at {request.origin} sends it from "
+        f"another site, and {untrusted}. A path that must accept posts from other sites, such as an identity "
+        "provider's callback, goes in CROSS_SITE_WRITE_EXEMPT_PATHS."
     )
 
 
@@ -519,9 +513,8 @@ def probe(
     try:
         deployment = probing.over_http(url)
         start = time.monotonic()
-        with _not_logged():
-            app = in_process(current_app.test_client(), probing.JSON_BODY)
-            results, differences = probing.run_probe(deployment, app, probing.probe_origins(policy, origins), request)
+        app = in_process(current_app.test_client(), probing.JSON_BODY)
+        results, differences = probing.run_probe(deployment, app, probing.probe_origins(policy, origins), request)
         seconds = time.monotonic() - start
     except probing.ProbeError as error:
         click.echo(f"Error: {error}", err=True)
@@ -572,7 +565,7 @@ def policy_report(app: Flask) -> dict:
             "MAX_AGE": policy.max_age,
             "ALLOW_PRIVATE_NETWORK": policy.allow_private_network,
         }
-        dynamic = policy.declaration.dynamic_origins
+        dynamic = policy.declaration.dynamic_origins_name
         if dynamic is not None:
             values["DYNAMIC_TTL"] = policy.dynamic_ttl
         settings = {}
@@ -585,7 +578,7 @@ def policy_report(app: Flask) -> dict:
                 "name": policy.name,
                 "prefix": policy.prefix,
                 "public": policy.public,
-                "dynamic_origins": getattr(dynamic, "__qualname__", repr(dynamic)) if dynamic else None,
+                "dynamic_origins": dynamic,
                 "settings": settings,
                 "routes": [
                     {"path": rule.rule, "methods": sorted(rule.methods - {"HEAD", "OPTIONS"})}

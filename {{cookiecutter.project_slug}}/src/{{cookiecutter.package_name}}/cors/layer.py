@@ -49,7 +49,7 @@ from flask import Flask
 from flask_cors.core import ACL_RESPONSE_PRIVATE_NETWORK, get_cors_headers, serialize_options
 from werkzeug.datastructures import EnvironHeaders
 
-from ..logs import Throttle, printable
+from ..logs import QUESTION, Throttle, printable
 from .policy import DEFAULT_POLICY, LONGEST_ORIGIN, REMEMBERED_ORIGINS, CorsPolicy, DynamicOrigins, longest_prefix
 from .writes import WriteProtection, own_origin
 
@@ -238,7 +238,7 @@ class CorsState:
                     response_headers = [item for item in response_headers if item[0] not in own]
                     message = self.report_conflict(environ, own[0])
                     if strict:
-                        conflict.append(json.dumps(_conflict_error(message)).encode())
+                        conflict[:] = [json.dumps(_conflict_error(message)).encode()]
                         status, response_headers = (
                             "500 INTERNAL SERVER ERROR",
                             [
@@ -300,7 +300,7 @@ class RefusalLog:
     def record(self, environ: dict) -> None:
         origin = environ["HTTP_ORIGIN"]
         # Browsers also send an Origin to the page's own site (on a POST, say): that is not cross-origin.
-        if origin == own_origin(environ):
+        if origin == own_origin(environ) or environ.get(QUESTION):
             return
         suppressed = self.throttle.admit(origin) if LOG.isEnabledFor(logging.WARNING) else None
         if suppressed is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,12 @@ class Policy:
         if self.public and (self.dynamic_origins or set(self.defaults) & set(PUBLIC_FIXED)):
             raise ValueError(f"policy {self.name!r} is public: every origin, no credentials, no dynamic origins")
 
+    @property
+    def dynamic_origins_name(self) -> str | None:
+        """How messages name the dynamic_origins callable: its qualified name, as in a traceback."""
+        check = self.dynamic_origins
+        return None if check is None else getattr(check, "__qualname__", repr(check))
+
     def variable(self, setting: str) -> str:
         """The environment variable of `setting`: CORS_ORIGINS for the default policy, CORS_<NAME>_ORIGINS else."""
         return f"CORS_{setting}" if self.name == DEFAULT_POLICY else f"CORS_{self.name.upper()}_{setting}"
@@ -127,10 +134,9 @@ def start_up_notes(policies: tuple[CorsPolicy, ...]) -> list[str]:
                 "(Access-Control-Allow-Origin: *), never with credentials"
             )
         elif policy.declaration.dynamic_origins is not None:
-            check = policy.declaration.dynamic_origins
             notes.append(
                 f"CORS policy {policy.name!r} on {policy.prefix} also allows the origins "
-                f"{getattr(check, '__qualname__', repr(check))} accepts, each answer kept {policy.dynamic_ttl} s"
+                f"{policy.declaration.dynamic_origins_name} accepts, each answer kept {policy.dynamic_ttl} s"
             )
     return notes
 
@@ -170,11 +176,13 @@ class DynamicOrigins:
 
     def __init__(self, policy: CorsPolicy, environment: str, clock: Callable[[], float] = time.monotonic):
         self.check = policy.declaration.dynamic_origins
+        self.check_name = policy.declaration.dynamic_origins_name
         self.policy_name = policy.name
         self.ttl = policy.dynamic_ttl
         self.environment = environment
         self.clock = clock
         self._answers: dict[str, tuple[bool, float]] = {}
+        self._lock = threading.Lock()
         self._failure_logged = False
 
     def allows(self, origin: str) -> bool:
@@ -185,9 +193,11 @@ class DynamicOrigins:
         if not self.is_candidate(origin):
             return False
         allowed = self._ask(origin)
-        if len(self._answers) >= REMEMBERED_ORIGINS:
-            self._answers.pop(next(iter(self._answers)))
-        self._answers[origin] = (allowed, now + self.ttl)
+        with self._lock:  # threaded servers (flask run, gunicorn --threads) may evict at once
+            self._answers.pop(origin, None)
+            if len(self._answers) >= REMEMBERED_ORIGINS:
+                self._answers.pop(next(iter(self._answers)))
+            self._answers[origin] = (allowed, now + self.ttl)
         return allowed
 
     def is_candidate(self, origin: str) -> bool:
@@ -211,7 +221,7 @@ class DynamicOrigins:
     def _failed(self, what: str) -> bool:
         if not self._failure_logged:
             self._failure_logged = True
-            name = getattr(self.check, "__qualname__", repr(self.check))
+            name = self.check_name
             LOG.error(
                 "CORS policy %r: dynamic_origins %s %s; its Origins are refused until it answers True or False "
                 "(logged once)",

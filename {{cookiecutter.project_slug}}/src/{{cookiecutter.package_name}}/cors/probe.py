@@ -190,13 +190,18 @@ def over_http(base_url: str, timeout: float = TIMEOUT_SECONDS) -> Send:
     """Send each request to the deployment at `base_url` (http or https, an optional path prefix),
     one connection per request, following no redirect; ProbeError when it cannot be asked."""
     parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ProbeError(f"{base_url!r} is not a base URL such as https://api.example.com")
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        port = -1
+    usable = parts.scheme in ("http", "https") and parts.hostname and port != -1 and not parts.username
+    if not usable or parts.query or parts.fragment:
+        raise ProbeError(f"{base_url!r} is not a base URL such as https://api.example.com or http://127.0.0.1:8000")
     prefix = parts.path.rstrip("/")
     connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
 
     def send(method: str, path: str, headers: dict[str, str]) -> Exchange:
-        connection = connection_class(parts.netloc, timeout=timeout)
+        connection = connection_class(parts.hostname, port, timeout=timeout)
         try:
             connection.request(method, prefix + path, body=request_body(method, headers, JSON_BODY), headers=headers)
             response = connection.getresponse()

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..logs import Throttle, printable
+from ..logs import QUESTION, Throttle, printable
 
 if TYPE_CHECKING:
     from .layer import PolicyAnswers
@@ -115,7 +115,8 @@ class WriteProtection:
         )
         if why is None:
             return None
-        self.log(method, path, origin, fetch_site)
+        if not environ.get(QUESTION):
+            self.log(method, path, origin, fetch_site)
         shown = printable(origin or "(none)")
         body = json.dumps(
             {
