@@ -1,6 +1,7 @@
 """The API served for real, by gunicorn with the project's gunicorn.conf.py, on a free loopback port.
 
-Used by the browser tests here, and by the template's own gunicorn, load and benchmark runs.
+Used by the browser, probe and proxy tests here, and by the template's own gunicorn, load, policy and
+benchmark runs.
 """
 
 from __future__ import annotations

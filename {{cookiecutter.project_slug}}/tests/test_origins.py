@@ -313,7 +313,7 @@ def test_an_empty_allowlist_matches_nothing():
 
 
 def test_every_origin_is_allowed_by_any_origin_and_left_out_of_the_pattern():
-    """cors.py gives Flask-CORS "*" for it, never the pattern."""
+    """cors/layer.py gives Flask-CORS "*" for it, never the pattern."""
     allowlist = Allowlist(any_origin=True)
     assert allowlist.allows("https://anywhere.example")
     assert allowlist.pattern.match("https://anywhere.example") is None

@@ -6,7 +6,8 @@ answers as a browser does, following the Fetch standard: that browser side is al
 decides. The decisions are pure functions (the tests call them directly); the commands print.
 
 `check` exits with 0 when a browser would let the page read the response, 1 when it would block
-it, and 2 for a usage or configuration error, so a deploy pipeline can run it as a smoke test.
+it (or when the write it sends would be refused as a cross-origin write), and 2 for a usage or
+configuration error, so a deploy pipeline can run it as a smoke test.
 `probe` sends the same browser requests to a deployment as well, and compares (probe.py).
 """
 
@@ -435,7 +436,8 @@ def check(ctx: click.Context, origin: str, path: str, method: str, headers: dict
     """What a browser at ORIGIN would get.
 
     Sends the app the preflight (when a browser would send one) and the request, reads the answers as
-    the browser does, and says how to fix a block. Exit status: 0 allowed, 1 blocked, 2 usage error.
+    the browser does, and says how to fix a block. Exit status: 0 allowed, 1 blocked (by CORS, or a
+    cross-origin write refused), 2 usage error.
     """
     if not path.startswith("/"):
         raise click.BadParameter("a path starts with /", param_hint="--path")
@@ -592,7 +594,7 @@ def policy_report(app: Flask) -> dict:
         "APP_ENV": {"value": state.environment, "source": sources["APP_ENV"]},
         "policies": policies,
         "cross_origin_writes": {
-            "refused": "POST, PUT, PATCH and DELETE from pages at origins the path's policy does not allow",
+            "refused": "any method but GET, HEAD and OPTIONS from pages at origins the path's policy does not allow",
             "CROSS_SITE_WRITE_EXEMPT_PATHS": {
                 "value": list(state.writes.exempt_paths),
                 "source": sources["CROSS_SITE_WRITE_EXEMPT_PATHS"],

@@ -2,7 +2,7 @@
 
 Pure functions, no Flask and no import from this package: the template's pre-generation hook loads
 this file on its own to check an answer. settings.py parses CORS_ORIGINS with `parse_allowlist`,
-and cors.py hands `Allowlist.pattern` to Flask-CORS. Every entry is normalised to the exact form a
+and layer.py hands `Allowlist.pattern` to Flask-CORS. Every entry is normalised to the exact form a
 browser sends (lowercase, no default port, no trailing slash or dot) or refused with a message that
 quotes it and says how to fix it: an entry kept in any other form would silently never match.
 """
@@ -84,7 +84,7 @@ class Allowlist:
 
         Exact origins are laid out as a character trie, so a match reads the Origin once whatever
         the length of the list; a flat list (or a flat regex alternation) is tried entry by entry.
-        `any_origin` is not in it: cors.py gives Flask-CORS "*" instead.
+        `any_origin` is not in it: layer.py gives Flask-CORS "*" instead.
         """
         alternatives = [_trie_regex(sorted(self.exact))] if self.exact else []
         for wildcard in self.wildcards:
