@@ -16,6 +16,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -122,3 +123,51 @@ class Throttle:
         self._keys.add(key)
         suppressed, self._suppressed = self._suppressed, 0
         return suppressed
+
+
+@dataclass
+class RefusalLog:
+    """One WARNING line per refused request: what was refused, the method, the path, the Origin, the
+    environment, and `details` such as the Sec-Fetch-Site header, as text and as JSON fields.
+
+    The Origin, the path and the details are the client's to choose, so they go through `printable`
+    (a CR/LF would forge a line), and the lines are throttled: at most one per Origin and 100 in all
+    per minute, the next line saying how many were left out. A request marked as a QUESTION is the
+    app's own, asked by the `flask cors` commands: never logged.
+    """
+
+    logger: logging.Logger
+    # The start of the line, before the quoted Origin: 'CORS refused origin'.
+    refused: str
+    environment: str
+    throttle: Throttle = field(default_factory=Throttle)
+
+    def record(self, environ: dict, **details: str) -> None:
+        if environ.get(QUESTION):
+            return
+        origin = environ.get("HTTP_ORIGIN") or "(none)"
+        suppressed = self.throttle.admit(origin) if self.logger.isEnabledFor(logging.WARNING) else None
+        if suppressed is None:
+            return
+        shown = {name: printable(value) for name, value in details.items()}
+        fields = {
+            "method": printable(environ["REQUEST_METHOD"]),
+            "path": printable(environ.get("PATH_INFO", "")),
+            "origin": printable(origin),
+            **shown,
+            "environment": self.environment,
+            "suppressed": suppressed,
+        }
+        told = "".join(f", {name.replace('_', '-').title()}: {value}" for name, value in shown.items())
+        note = f" ({suppressed} more refusals since the last line were not logged)" if suppressed else ""
+        self.logger.warning(
+            '%s "%s": %s %s%s, APP_ENV=%s%s',
+            self.refused,
+            fields["origin"],
+            fields["method"],
+            fields["path"],
+            told,
+            self.environment,
+            note,
+            extra=fields,
+        )

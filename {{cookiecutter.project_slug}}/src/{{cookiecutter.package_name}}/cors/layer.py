@@ -49,7 +49,7 @@ from flask import Flask
 from flask_cors.core import ACL_RESPONSE_PRIVATE_NETWORK, get_cors_headers, serialize_options
 from werkzeug.datastructures import EnvironHeaders
 
-from ..logs import QUESTION, Throttle, printable
+from ..logs import RefusalLog
 from .policy import DEFAULT_POLICY, LONGEST_ORIGIN, REMEMBERED_ORIGINS, CorsPolicy, DynamicOrigins, longest_prefix
 from .writes import WriteProtection, own_origin
 
@@ -202,7 +202,7 @@ class CorsState:
     reported_conflicts: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self):
-        self.refusals = RefusalLog(self.environment)
+        self.refusals = RefusalLog(LOG, "CORS refused origin", self.environment)
         self.answers = {policy.name: PolicyAnswers(policy, self.environment) for policy in self.policies}
         self.writes = WriteProtection(self.environment, self.write_exempt_paths, self.answers.get(DEFAULT_POLICY))
         self._by_prefix = {answers.policy.prefix: answers for answers in self.answers.values()}
@@ -223,12 +223,13 @@ class CorsState:
             if answers is not None and origin:  # as Flask-CORS sees it, an empty Origin is none
                 if environ["REQUEST_METHOD"] == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
                     headers = answers.preflight(environ)
-                    if not headers:
+                    if not headers and origin != own_origin(environ):
                         self.refusals.record(environ)
                     start_response("204 No Content", [*headers, VARY_ORIGIN])
                     return []
                 headers = answers.simple_request(environ)
-                if not headers:
+                # Browsers also send an Origin to the page's own site (on a POST, say): not cross-origin.
+                if not headers and origin != own_origin(environ):
                     self.refusals.record(environ)
             conflict: list[bytes] = []
 
@@ -283,38 +284,6 @@ class CorsState:
 
 def _conflict_error(message: str) -> dict:
     return {"error": {"status": 500, "title": "CORS header set outside the policies", "detail": message}}
-
-
-@dataclass
-class RefusalLog:
-    """One WARNING line per refused cross-origin request: method, path, environment, Origin.
-
-    The Origin and the path are the client's to choose, so they are escaped and cut (a CR/LF would
-    forge a line), and the lines are throttled: at most one per Origin and 100 in all per minute,
-    the next line saying how many were left out.
-    """
-
-    environment: str
-    throttle: Throttle = field(default_factory=Throttle)
-
-    def record(self, environ: dict) -> None:
-        origin = environ["HTTP_ORIGIN"]
-        # Browsers also send an Origin to the page's own site (on a POST, say): that is not cross-origin.
-        if origin == own_origin(environ) or environ.get(QUESTION):
-            return
-        suppressed = self.throttle.admit(origin) if LOG.isEnabledFor(logging.WARNING) else None
-        if suppressed is None:
-            return
-        fields = {
-            "method": printable(environ["REQUEST_METHOD"]),
-            "path": printable(environ.get("PATH_INFO", "")),
-            "origin": printable(origin),
-            "environment": self.environment,
-            "suppressed": suppressed,
-        }
-        note = f" ({suppressed} more refusals since the last line were not logged)" if suppressed else ""
-        message = 'CORS refused origin "%s": %s %s, APP_ENV=%s%s'
-        LOG.warning(message, fields["origin"], fields["method"], fields["path"], self.environment, note, extra=fields)
 
 
 def with_vary_origin(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:

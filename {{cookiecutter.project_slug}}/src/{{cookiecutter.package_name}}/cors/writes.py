@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..logs import QUESTION, Throttle, printable
+from ..logs import RefusalLog, printable
 
 if TYPE_CHECKING:
     from .layer import PolicyAnswers
@@ -85,13 +85,16 @@ def trusts(answers: PolicyAnswers | None, origin: str | None) -> bool:
 
 @dataclass
 class WriteProtection:
-    """The check the CORS layer runs before Flask, and the WARNING line of each refusal."""
+    """The check the CORS layer runs before Flask, and the WARNING line of each refusal (logs.RefusalLog)."""
 
     environment: str
     exempt_paths: tuple[str, ...] = ()
     # Who may write to a path no policy covers: the default policy's front ends.
     uncovered: PolicyAnswers | None = None
-    throttle: Throttle = field(default_factory=Throttle)
+    refusals: RefusalLog = field(init=False)
+
+    def __post_init__(self):
+        self.refusals = RefusalLog(LOG, "Cross-origin write refused, origin", self.environment)
 
     def trusted_by(self, answers: PolicyAnswers | None) -> PolicyAnswers | None:
         """The policy that decides who may write to a path: the one covering it, else the default one."""
@@ -115,8 +118,7 @@ class WriteProtection:
         )
         if why is None:
             return None
-        if not environ.get(QUESTION):
-            self.log(method, path, origin, fetch_site)
+        self.refusals.record(environ, sec_fetch_site=fetch_site or "(none)")
         shown = printable(origin or "(none)")
         body = json.dumps(
             {
@@ -131,29 +133,3 @@ class WriteProtection:
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *cors, ("Vary", "Origin")]
         start_response("403 FORBIDDEN", headers)
         return [body]
-
-    def log(self, method: str, path: str, origin: str | None, fetch_site: str | None) -> None:
-        """One WARNING per refusal, at most one per Origin and 100 in all a minute (logs.Throttle)."""
-        key = origin or ""
-        suppressed = self.throttle.admit(key) if LOG.isEnabledFor(logging.WARNING) else None
-        if suppressed is None:
-            return
-        fields = {
-            "method": printable(method),
-            "path": printable(path),
-            "origin": printable(origin or "(none)"),
-            "fetch_site": printable(fetch_site or "(none)"),
-            "environment": self.environment,
-            "suppressed": suppressed,
-        }
-        note = f" ({suppressed} more refusals since the last line were not logged)" if suppressed else ""
-        LOG.warning(
-            'Cross-origin write refused, origin "%s": %s %s, Sec-Fetch-Site: %s, APP_ENV=%s%s',
-            fields["origin"],
-            fields["method"],
-            fields["path"],
-            fields["fetch_site"],
-            self.environment,
-            note,
-            extra=fields,
-        )
