@@ -105,10 +105,11 @@ REDIRECT = Problem(
 AUTHENTICATION = Problem(
     "An authentication proxy or gateway answers instead of the app",
     "authentication in front of the API (nginx auth_basic or auth_request, oauth2-proxy, an API gateway's "
-    "authoriser) refuses the request: browsers never send credentials on a preflight, and its refusal "
-    "carries no CORS headers, so the page sees a CORS error.",
-    "let OPTIONS requests through to the API unauthenticated (it answers preflights before any "
-    "authentication), and have the API authenticate the request itself.",
+    "authoriser) refuses the request before the app sees it, and its refusal carries no CORS headers, so "
+    "the page sees a CORS error, not the 401; on a preflight it always refuses, as browsers never send "
+    "credentials there.",
+    "have the API authenticate requests itself, or at least let OPTIONS requests through to it "
+    "unauthenticated (it answers preflights before any authentication).",
 )
 PREFLIGHT_REFUSED = Problem(
     "The preflight refused before it reaches the app",
