@@ -58,9 +58,11 @@ def lock(tool, arguments: list[str]) -> None:
         )
         text = (project / "uv.lock").read_text()
     answers = {"project_slug": project.name, "python_version": defaults["python_version"][0]}
-    assert not any(tag in text for tag in ("{{", "{%", "{#")), "uv.lock holds Jinja syntax: it would not bake"
+    if any(tag in text for tag in ("{{", "{%", "{#")):
+        raise SystemExit("uv.lock holds Jinja syntax: it would not bake")
     for answer, (line, placeholder) in LOCK_PLACEHOLDERS.items():
-        assert text.count(line.format(answers[answer]) + "\n") == 1, f"uv.lock's {answer} line"
+        if text.count(line.format(answers[answer]) + "\n") != 1:
+            raise SystemExit(f"uv.lock has no single {answer} line to put the answer's placeholder in")
         text = text.replace(line.format(answers[answer]) + "\n", placeholder + "\n")
     (TEMPLATE_DIR / "uv.lock").write_text(text)
     compile_ = [
