@@ -77,14 +77,14 @@ def test_lock_renders_the_project_name_and_python_version_of_the_answers(cookies
     assert check.returncode == 0, f"{STALE}\n{check.stderr}"
 
 
-def test_a_stale_lock_fails_the_check_and_names_the_command(cookies):
+def test_a_stale_lock_fails_the_check(cookies):
+    """The check the tests above rely on can fail: a dependency changed in pyproject.toml, not in the lock."""
     project = bake(cookies)
     pyproject = project / "pyproject.toml"
     text = pyproject.read_text()
     pyproject.write_text(text.replace('"python-dotenv>=1.0"', '"python-dotenv>=1.0.1"'))
     assert pyproject.read_text() != text
     assert uv_lock_check(project, sys.executable).returncode != 0
-    assert "python3 tasks.py lock" in (ROOT / "tasks.py").read_text().split('"""')[1]
 
 
 def test_root_pins_its_test_requirements_with_hashes_and_the_template_s_uv():
