@@ -32,6 +32,13 @@ PRODUCTION_CORS_ORIGINS = f"{PRODUCTION_ORIGINS}, {PREVIEW_WILDCARD}"
 
 # What deployments with credentials on must set: a SECRET_KEY (never this one).
 SECRET_KEY = "test-only-secret-key-0123456789abcdefghij"  # noqa: S105 (a test value)
+# Production with credentials on, the strictest deployment: the variables the API needs for it.
+CREDENTIALED_PRODUCTION = {
+    "APP_ENV": "production",
+    "CORS_ORIGINS": PRODUCTION_CORS_ORIGINS,
+    "CORS_ALLOW_CREDENTIALS": "true",
+    "SECRET_KEY": SECRET_KEY,
+}
 
 # The project's gunicorn settings, which gunicorn's master runs before it starts a worker.
 GUNICORN_CONF = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"

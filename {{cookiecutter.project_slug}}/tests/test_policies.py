@@ -20,12 +20,7 @@ import conftest
 
 ALLOWED = conftest.ALLOWED_ORIGINS[0]
 REFUSED = "https://evil.example.net"
-PRODUCTION = {
-    "APP_ENV": "production",
-    "CORS_ORIGINS": conftest.PRODUCTION_CORS_ORIGINS,
-    "CORS_ALLOW_CREDENTIALS": "true",
-    "SECRET_KEY": conftest.SECRET_KEY,
-}
+PRODUCTION = conftest.CREDENTIALED_PRODUCTION
 PARTNER = "https://portal.partner.example"
 # A policy of the kind a team adds, under a name no team would give its own.
 PARTNERS = Policy("sample_partners", "/api/sample-partners/")

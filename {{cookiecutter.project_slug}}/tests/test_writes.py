@@ -23,12 +23,7 @@ LISTED = conftest.ALLOWED_ORIGINS[0]
 REFUSED = "https://evil.example.net"
 # Same site as the API (example.com), another origin, and not a listed front end.
 SIBLING = "https://blog.example.com"
-PRODUCTION = {
-    "APP_ENV": "production",
-    "CORS_ORIGINS": conftest.PRODUCTION_CORS_ORIGINS,
-    "CORS_ALLOW_CREDENTIALS": "true",
-    "SECRET_KEY": conftest.SECRET_KEY,
-}
+PRODUCTION = conftest.CREDENTIALED_PRODUCTION
 API_WRITE = "/api/orders"
 FORM_WRITE = "/account/email"
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
