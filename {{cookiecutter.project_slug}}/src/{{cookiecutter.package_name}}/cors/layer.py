@@ -157,7 +157,7 @@ class PolicyAnswers:
 
     def allowed_options(self, origin: str) -> FlaskCorsOptions:
         """The options that answer `origin`: the static ones, or the dynamic ones once dynamic_origins said yes."""
-        if self.policy.allowlist.allows(origin) or not self.allows(origin):
+        if self.dynamic is None or self.policy.allowlist.allows(origin) or not self.dynamic.allows(origin):
             return self.options
         return self.dynamic_options
 
