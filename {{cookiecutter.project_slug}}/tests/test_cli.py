@@ -317,17 +317,19 @@ def test_check_a_write_to_the_public_policy_is_blocked_at_the_preflight():
 def test_check_blocks_two_allow_origin_values_and_blames_what_added_the_second():
     """As in production, where the CORS layer keeps the policy's own header: a proxy's comes on top."""
     app = create_app(conftest.settings_from(PRODUCTION))
-    inner = app.wsgi_app
+    # In front of all the app serves, as a proxy is (app.wsgi_app is inside the CORS layer).
+    state = app.extensions["cors"]
+    served = state.served
 
     def proxy_adding_its_own(environ, start_response):
-        return inner(
+        return served(
             environ,
             lambda status, headers, *rest: start_response(
                 status, [*headers, ("Access-Control-Allow-Origin", "*")], *rest
             ),
         )
 
-    app.wsgi_app = proxy_adding_its_own
+    state.served = proxy_adding_its_own
     result = app.test_cli_runner().invoke(args=["cors", "check", ALLOWED])
     assert result.exit_code == 1
     assert (

@@ -6,7 +6,6 @@ import pytest
 
 from {{ cookiecutter.package_name }}.cors.origins import (
     LOCAL_HOSTS,
-    PUBLIC_SUFFIXES,
     Allowlist,
     OriginError,
     normalise_origin,
@@ -29,6 +28,20 @@ from {{ cookiecutter.package_name }}.cors.origins import (
         ("https://[2001:DB8:0:0::1]", "production", "https://[2001:db8::1]"),
         ("http://front.test:80", "testing", "http://front.test"),
         ("http://[0:0:0:0:0:0:0:1]:3000", "development", "http://[::1]:3000"),
+        # International names as browsers convert them (UTS #46, non-transitional), not as IDNA 2003 did.
+        ("https://faß.de", "production", "https://xn--fa-hia.de"),
+        ("https://*.faß.de", "production", "https://*.xn--fa-hia.de"),
+        ("https://XN--FA-HIA.de", "production", "https://xn--fa-hia.de"),
+        ("https://\uff45xample.com", "production", "https://example.com"),  # a fullwidth e
+        # IPv4 hosts as the URL parser rewrites them, IPv6 ones in their shortest form, never dotted.
+        ("https://0xcb.0.113.7", "production", "https://203.0.113.7"),
+        ("https://0313.0.0161.7", "production", "https://203.0.113.7"),
+        ("https://203.0.28935", "production", "https://203.0.113.7"),
+        ("https://3405803783", "production", "https://203.0.113.7"),
+        ("https://[1:0:0:2:0:0:0:3]", "production", "https://[1:0:0:2::3]"),
+        ("https://[::ffff:203.0.113.7]", "production", "https://[::ffff:cb00:7107]"),
+        ("http://0x7f.1:3000", "development", "http://127.0.0.1:3000"),
+        ("http://[::ffff:127.0.0.1]:3000", "testing", "http://[::ffff:7f00:1]:3000"),
     ],
 )
 def test_entries_are_normalised_to_the_form_browsers_send(entry, environment, browser_form):
@@ -57,6 +70,11 @@ SUFFIX_WILDCARDS = [
     "https://*.s3.amazonaws.com",
     "https://*.GitHub.io.",
     "https://*.ngrok-free.app:443",
+    # From the Public Suffix List itself: regions' shared hosting, the private section, punycode.
+    "https://*.s3.us-east-1.amazonaws.com",
+    "https://*.duckdns.org",
+    "https://*.csb.app",
+    "https://*.xn--55qx5d.cn",
 ]
 LOCAL_ORIGINS = [
     "https://localhost:3000",
@@ -67,6 +85,18 @@ LOCAL_ORIGINS = [
     "http://localhost:3000",
     "http://127.0.0.1:5173",
     "http://[::1]",
+    # The same machine, however spelt: IPv4-mapped IPv6, unspecified addresses, the URL parser's IPv4 forms.
+    "https://[::ffff:127.0.0.1]",
+    "https://[::ffff:7f00:1]",
+    "https://0.0.0.0",
+    "https://0.1.2.3",
+    "https://[::]",
+    "https://0x7f.0.0.1",
+    "https://0177.0.0.1",
+    "https://127.1",
+    "https://2130706433",
+    "https://localhost.",
+    "https://LOCALHOST",
 ]
 
 
@@ -101,6 +131,13 @@ LOCAL_ORIGINS = [
         ("https://", "not a valid host name"),
         ("https://[::g]", "not an IPv6 address"),
         ("https://300.1.1.1", "not an IPv4 address"),
+        ("https://1.2.3.4.5", "not an IPv4 address"),
+        ("https://08.1.1.1", "not an IPv4 address"),
+        ("https://0xg.1.1.1", "not an IPv4 address"),
+        ("https://[fe80::1%25eth0]", "not an IPv6 address"),
+        ("https://xn--zz.example", "not a host name browsers accept"),
+        ("https://☃‍.example", "not a host name browsers accept"),
+        ("https://*.kawasaki.jp", "every name under kawasaki.jp is itself a public suffix"),
         *((local, "APP_ENV=development") for local in LOCAL_ORIGINS),
     ],
 )
@@ -190,10 +227,18 @@ def test_a_wildcard_under_a_public_suffix_is_left_to_local_environments(environm
     assert parse_allowlist(wildcard, environment=environment).wildcards == (wildcard,)
 
 
-def test_public_suffixes_are_written_as_normalised_hosts_are():
-    """Each has two labels at least and is in the lowercase, punycode form a host is compared in."""
-    for suffix in PUBLIC_SUFFIXES:
-        assert normalise_origin(f"https://*.{suffix}", environment="development") == f"https://*.{suffix}"
+@pytest.mark.parametrize(
+    "wildcard",
+    [
+        # The Public Suffix List's exception to *.kawasaki.jp: city.kawasaki.jp is a registered name.
+        "https://*.city.kawasaki.jp",
+        # A single-label rule's neighbours are registered names too.
+        "https://*.example.amazonaws.com",
+        "https://*.xn--fa-hia.de",
+    ],
+)
+def test_the_public_suffix_list_accepts_wildcards_under_registered_names(wildcard):
+    assert normalise_origin(wildcard, environment="production") == wildcard
 
 
 @pytest.mark.parametrize("entry", ["http://localhost:3000", "https://127.0.0.1:8443", "http://front.test:8080"])

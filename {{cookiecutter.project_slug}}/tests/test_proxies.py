@@ -39,7 +39,15 @@ pytestmark = pytest.mark.proxies
 
 PROJECT = Path(__file__).resolve().parent.parent
 README = (PROJECT / "README.md").read_text()
-SETTINGS = deployment({"APP_ENV": "production", "CORS_ORIGINS": PRODUCTION_CORS_ORIGINS, "TRUSTED_PROXY_HOPS": "1"})
+SETTINGS = deployment(
+    {
+        "APP_ENV": "production",
+        "CORS_ORIGINS": PRODUCTION_CORS_ORIGINS,
+        "TRUSTED_PROXY_HOPS": "1",
+        # The proxies run on this machine.
+        "TRUSTED_PROXIES": "127.0.0.1",
+    }
+)
 FRONT_END = probe.listed_examples(PRODUCTION_ALLOWLIST)[0]
 # Where the README's snippets send requests, and where the haproxy one listens.
 README_UPSTREAM = "127.0.0.1:8000"

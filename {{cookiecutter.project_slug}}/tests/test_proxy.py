@@ -11,8 +11,9 @@ import pytest
 from flask import Flask, request
 from gunicorn.config import Config
 from werkzeug.datastructures import Headers
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import TestResponse
+
+from {{ cookiecutter.package_name }}.settings import SettingsError
 
 import conftest
 
@@ -129,22 +130,65 @@ def test_trusted_proxy_hops_decides_which_forwarded_values_are_believed(app_behi
     assert response.json == {"address": address, "scheme": scheme}
 
 
-def test_proxy_fix_is_the_outermost_layer(app_behind):
-    """Wrapped last, it runs first: every other layer, the CORS layer included, sees its result."""
-    assert not isinstance(app_behind(0).wsgi_app, ProxyFix)
+def test_proxy_fix_runs_before_the_cors_layer(app_behind):
+    """Every other layer, the CORS layer included, sees the client's scheme, host and address."""
     app = app_behind(1)
-    assert isinstance(app.wsgi_app, ProxyFix)
     preflight = {"Origin": ALLOWED, "Access-Control-Request-Method": "POST", **FORWARDED}
     response = app.test_client().options("/api/echo", headers=preflight)
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
 
 
-@pytest.mark.parametrize(("hops", "trusted"), [("0", []), ("2", ["*"])])
-def test_gunicorn_trusts_forwarded_headers_only_behind_proxies(clean_environ, hops, trusted):
+@pytest.mark.parametrize(
+    ("proxies", "peer", "believed"),
+    [
+        ("127.0.0.1", "127.0.0.1", True),
+        ("10.0.0.0/8, fd00::/8", "10.1.2.3", True),
+        ("10.0.0.0/8, fd00::/8", "fd00::7", True),
+        ("10.0.0.0/8", "::ffff:10.0.0.9", True),
+        ("10.0.0.0/8", "192.0.2.1", False),
+        ("10.0.0.0/8", "::1", False),
+        ("127.0.0.1", "", True),  # a Unix socket: the same machine, as gunicorn trusts it
+    ],
+)
+def test_forwarded_headers_are_believed_only_from_trusted_proxies(make_app, proxies, peer, believed):
+    """A client that reaches the app around the proxy cannot choose the scheme, host and address it is judged by."""
+    app = make_app(APP_ENV="production", CORS_ORIGINS=ALLOWED, TRUSTED_PROXY_HOPS="1", TRUSTED_PROXIES=proxies)
+    app.add_url_rule("/api/client", "client", lambda: {"address": request.remote_addr, "scheme": request.scheme})
+    response = app.test_client().get("/api/client", headers=FORWARDED, environ_overrides={"REMOTE_ADDR": peer})
+    expected = {"address": CLIENT, "scheme": "https"} if believed else {"address": peer, "scheme": "http"}
+    assert response.json == expected
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_deployed_hops_without_trusted_proxies_stop_start_up_naming_the_fix(environment):
+    with pytest.raises(SettingsError) as refusal:
+        conftest.settings_from({"APP_ENV": environment, "CORS_ORIGINS": ALLOWED, "TRUSTED_PROXY_HOPS": "1"})
+    assert f"TRUSTED_PROXY_HOPS=1 needs TRUSTED_PROXIES when APP_ENV={environment}" in str(refusal.value)
+    assert "127.0.0.1 for a proxy on the same machine" in str(refusal.value)
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"TRUSTED_PROXY_HOPS": "1", "TRUSTED_PROXIES": "10.0.0.0/8 proxy.internal"}, "'proxy.internal' does not"),
+        ({"TRUSTED_PROXIES": "10.0.0.0/8"}, "TRUSTED_PROXY_HOPS=0 believes no proxy"),
+    ],
+)
+def test_trusted_proxies_must_be_addresses_and_come_with_hops(variables, message):
+    with pytest.raises(SettingsError, match=message):
+        conftest.settings_from({"APP_ENV": "testing", "CORS_ORIGINS": ALLOWED, **variables})
+
+
+@pytest.mark.parametrize(
+    ("hops", "proxies", "trusted"),
+    [("0", "", []), ("2", "", ["*"]), ("1", "10.0.0.0/8, 127.0.0.1", ["10.0.0.0/8", "127.0.0.1/32"])],
+)
+def test_gunicorn_trusts_forwarded_headers_only_from_the_proxies(clean_environ, hops, proxies, trusted):
     clean_environ.setenv("APP_ENV", "testing")
     clean_environ.setenv("CORS_ORIGINS", ALLOWED)
     clean_environ.setenv("TRUSTED_PROXY_HOPS", hops)
+    clean_environ.setenv("TRUSTED_PROXIES", proxies)
     conf = runpy.run_path(str(conftest.GUNICORN_CONF))
     config = Config()
     config.set("forwarded_allow_ips", conf["forwarded_allow_ips"])

@@ -27,6 +27,8 @@ PRODUCTION = conftest.CREDENTIALED_PRODUCTION
 API_WRITE = "/api/orders"
 FORM_WRITE = "/account/email"
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
+# The test client's own address: the proxy, where one is in front.
+PROXY = "127.0.0.1"
 
 # What a page's form or fetch() can send without a preflight.
 SIMPLE_BODIES = ["form", "text/plain", "multipart"]
@@ -201,14 +203,14 @@ def test_no_path_is_exempt_by_default():
 def test_behind_a_proxy_that_rewrites_host_the_own_origin_is_the_one_the_client_asked_for(hops, status):
     """A proxy sends Host: backend:8000 and the client's host and scheme in X-Forwarded-*: an older
     browser's same-origin POST (Origin, no Sec-Fetch-Site) is the API's own once they are believed."""
-    app, _ = writes_app(TRUSTED_PROXY_HOPS=str(hops))
+    app, _ = writes_app(TRUSTED_PROXY_HOPS=str(hops), TRUSTED_PROXIES=PROXY if hops else "")
     proxied = {"Origin": API, "X-Forwarded-Host": "api.example.com", "X-Forwarded-Proto": "https"}
     response = app.test_client().post(API_WRITE, base_url="http://backend:8000", headers=proxied)
     assert response.status_code == status
 
 
 def test_behind_a_proxy_a_forwarded_host_does_not_make_a_foreign_origin_the_own():
-    app, changes = writes_app(TRUSTED_PROXY_HOPS="1")
+    app, changes = writes_app(TRUSTED_PROXY_HOPS="1", TRUSTED_PROXIES=PROXY)
     proxied = {"Origin": REFUSED, "X-Forwarded-Host": "api.example.com", "X-Forwarded-Proto": "https"}
     assert_refused(app.test_client().post(API_WRITE, base_url="http://backend:8000", headers=proxied), REFUSED)
     assert changes == []

@@ -7,16 +7,21 @@ import sys
 
 import click
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cors, logs
 from .api import blueprints
 from .cors.cli import cors_commands
+from .cors.layer import ServedThroughLayer
 from .errors import register_error_handlers
 from .settings import Settings, load_settings
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+class App(ServedThroughLayer, Flask):
+    """Flask, with every request served through the CORS layer first, whatever is assigned to `app.wsgi_app`:
+    a middleware a team wraps around it later runs inside the layer, never around it (cors/layer.py)."""
+
+
+def create_app(settings: Settings | None = None) -> App:
     """Build the app from `settings`, or from the environment when none are given.
 
     Only the `flask` command (local development) reads .env: a server started with
@@ -28,7 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # A `flask` command builds the app inside its click context: its stdout is the command's output
     # (`--json` included), so log lines go to stderr there.
     logs.configure(settings.log_format, sys.stderr if click.get_current_context(silent=True) else None)
-    app = Flask(__name__)
+    app = App(__name__)
     app.extensions["settings"] = settings
     # The session cookie: sent over https only where deployed, never readable by scripts, and SameSite.
     app.config.update(
@@ -43,10 +48,4 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     cors.refuse_other_cors(app)
-    if settings.trusted_proxy_hops:
-        # Behind that many proxies, the client's address, scheme and host are in their X-Forwarded-For,
-        # X-Forwarded-Proto and X-Forwarded-Host (a proxy that rewrites Host sends the client's there).
-        # Wrapped last, so that every other layer, the CORS layer and its write check included, sees them.
-        hops = settings.trusted_proxy_hops
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

@@ -25,9 +25,11 @@ from .cors.policy import (
     SETTING_DEFAULTS,
     CorsPolicy,
     Policy,
+    canonical_path,
 )
 from .logs import LOG_FORMATS
 from .policies import POLICIES
+from .proxies import Network, parse_networks
 
 ENVIRONMENTS = ("development", "testing", "staging", "production")
 # Where the API is served over https to real users: cookies are Secure, and a SECRET_KEY is never made up.
@@ -46,6 +48,7 @@ DEFAULTS: dict[str, str] = {
     "WEB_CONCURRENCY": "2",
     "GUNICORN_TIMEOUT": "30",
     "TRUSTED_PROXY_HOPS": "0",
+    "TRUSTED_PROXIES": "",
     "LOG_FORMAT": "",
     "SECRET_KEY": "",
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -113,6 +116,9 @@ class Settings:
     session_cookie_samesite: str
     # Path prefixes that accept writes from pages at any origin, such as an identity provider's callback.
     write_exempt_paths: tuple[str, ...]
+    # The addresses and networks of the proxies whose X-Forwarded-* headers are believed (proxies.py);
+    # empty: any peer, in development and testing only.
+    trusted_proxies: tuple[Network, ...] = ()
     # Where each variable's value came from: SOURCE_ENVIRONMENT, SOURCE_DOTENV or SOURCE_DEFAULT
     # (for LOG_FORMAT, whose default depends on APP_ENV, "default for APP_ENV=<environment>").
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -161,6 +167,7 @@ class Settings:
             values["LOG_FORMAT"] = "json" if environment in DEPLOYED else "text"
             sources["LOG_FORMAT"] = f"{SOURCE_DEFAULT} for APP_ENV={environment}"
         secret_key = _secret_key(values["SECRET_KEY"], environment, policies)
+        hops = _integer("TRUSTED_PROXY_HOPS", values["TRUSTED_PROXY_HOPS"], 0, 10)
         if secret_key and not values["SECRET_KEY"]:
             sources["SECRET_KEY"] = SOURCE_GENERATED
         return cls(
@@ -169,7 +176,8 @@ class Settings:
             port=_integer("PORT", values["PORT"], 1, 65535),
             web_concurrency=_integer("WEB_CONCURRENCY", values["WEB_CONCURRENCY"], 1, 64),
             timeout=_integer("GUNICORN_TIMEOUT", values["GUNICORN_TIMEOUT"], 1, 3600),
-            trusted_proxy_hops=_integer("TRUSTED_PROXY_HOPS", values["TRUSTED_PROXY_HOPS"], 0, 10),
+            trusted_proxy_hops=hops,
+            trusted_proxies=_trusted_proxies(values["TRUSTED_PROXIES"], hops, environment),
             log_format=_choice("LOG_FORMAT", values["LOG_FORMAT"], LOG_FORMATS),
             secret_key=secret_key,
             session_cookie_samesite=_samesite(values["SESSION_COOKIE_SAMESITE"], environment),
@@ -311,6 +319,30 @@ def _secret_key(value: str, environment: str, policies: tuple[CorsPolicy, ...]) 
     return value
 
 
+def _trusted_proxies(value: str, hops: int, environment: str) -> tuple[Network, ...]:
+    """The proxies' addresses or networks: required with TRUSTED_PROXY_HOPS in staging and production, where a
+    client reaching the app around the proxy would otherwise choose the scheme and host the write check trusts."""
+    try:
+        networks = parse_networks(_items(value))
+    except ValueError as error:
+        raise SettingsError(
+            f"TRUSTED_PROXIES: {error}: list the proxies' IP addresses or networks, such as 10.0.0.0/8 or 127.0.0.1"
+        ) from None
+    if networks and not hops:
+        raise SettingsError(
+            "TRUSTED_PROXIES is set but TRUSTED_PROXY_HOPS=0 believes no proxy: set TRUSTED_PROXY_HOPS to the number "
+            "of proxies in front of the app, or remove TRUSTED_PROXIES"
+        )
+    if hops and not networks and environment in DEPLOYED:
+        raise SettingsError(
+            f"TRUSTED_PROXY_HOPS={hops} needs TRUSTED_PROXIES when APP_ENV={environment}: without it, a client that "
+            "reaches the app around the proxy chooses the scheme and host it is judged by. Set TRUSTED_PROXIES to the "
+            "address or network the proxy connects from (the ingress controller's pods, say 10.0.0.0/8; 127.0.0.1 "
+            "for a proxy on the same machine)"
+        )
+    return networks
+
+
 def _samesite(value: str, environment: str) -> str:
     """Lax, Strict or None; None only where cookies are Secure, as browsers drop a SameSite=None cookie otherwise."""
     samesite = _choice("SESSION_COOKIE_SAMESITE", value, SAMESITE_VALUES)
@@ -336,6 +368,11 @@ def _exempt_paths(value: str) -> tuple[str, ...]:
             raise SettingsError(
                 "CROSS_SITE_WRITE_EXEMPT_PATHS: '/' exempts every path and turns the protection off: list only "
                 "the paths that must accept posts from other sites, such as /auth/callback"
+            )
+        if canonical_path(path) != path:
+            raise SettingsError(
+                f"CROSS_SITE_WRITE_EXEMPT_PATHS: {path!r} is not a path as the router reads it: write it with single "
+                "slashes and no '.' or '..' segment, such as /auth/callback"
             )
     return paths
 

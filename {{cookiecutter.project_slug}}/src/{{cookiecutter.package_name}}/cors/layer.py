@@ -1,5 +1,11 @@
 """The policies applied to every request, by one WSGI layer in front of Flask: the one authority.
 
+The layer is what servers call: an app built from a class with `ServedThroughLayer` among its bases
+(create_app's `App`) runs it in its `__call__`, and whatever is assigned to `app.wsgi_app`, now or
+later (a middleware, werkzeug's DispatcherMiddleware mounting another app), runs inside it. `init_app`
+refuses an app of any other class. Before the layer, and only for requests from TRUSTED_PROXIES,
+Werkzeug's ProxyFix puts the client's scheme, host and address in place of the proxy's (proxies.py).
+
 Flask-CORS decides which origins, methods and headers are allowed and writes the header values.
 This module chooses what Flask-CORS is given and where it runs, because its defaults are unsafe
 or slow for an API:
@@ -10,7 +16,9 @@ or slow for an API:
 - Its header builder is called from this layer rather than through `CORS(app)`, whose
   after-request step also unquotes the path, matches it against resource regexes and formats a
   debug message on every request. The policy with the longest prefix covering the path decides;
-  a path no policy covers gets no CORS header.
+  a path no policy covers gets no CORS header. The path is the one the router dispatches
+  (policy.canonical_path): the layer hands that path on to Flask, and refuses with a 400 one with a
+  "." or ".." segment, so the policy that judges a request is always that of the route that runs.
 - Before anything else, a request that could change state (a POST, say) from an origin the policy
   does not trust is refused with a 403 (writes.py): for a form post, CORS would only hide the answer.
 - The layer answers preflights itself with an empty 204: no request context, no second URL match
@@ -50,7 +58,16 @@ from flask_cors.core import ACL_RESPONSE_PRIVATE_NETWORK, get_cors_headers, seri
 from werkzeug.datastructures import EnvironHeaders
 
 from ..logs import RefusalLog
-from .policy import DEFAULT_POLICY, LONGEST_ORIGIN, REMEMBERED_ORIGINS, CorsPolicy, DynamicOrigins, longest_prefix
+from ..proxies import behind_proxies
+from .policy import (
+    DEFAULT_POLICY,
+    LONGEST_ORIGIN,
+    REMEMBERED_ORIGINS,
+    CorsPolicy,
+    DynamicOrigins,
+    canonical_path,
+    longest_prefix,
+)
 from .writes import WriteProtection, own_origin
 
 if TYPE_CHECKING:
@@ -74,12 +91,36 @@ class CorsConflict(RuntimeError):
     """Something besides the policies would write CORS headers: a second CORS(), @cross_origin."""
 
 
+class ServedThroughLayer:
+    """A base for a Flask app class (before Flask, or a Flask subclass such as a schema library's, among its
+    bases) whose every request, from any server or test client, goes through the CORS layer first.
+
+    Flask's own `__call__` runs `self.wsgi_app`, which anyone may replace; this one runs what init_app
+    built: ProxyFix for requests from TRUSTED_PROXIES, the CORS layer, then `self.wsgi_app` as it is at
+    that moment. A middleware assigned to `app.wsgi_app` therefore sits inside the layer, its paths judged
+    by the policies and any Access-Control-* header it sets refused like a view's.
+    """
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return self.extensions[STATE_KEY].served(environ, start_response)
+
+
 def init_app(app: Flask, settings: Settings) -> None:
-    """Apply the policies of `settings` to every request of `app`."""
+    """Apply the policies of `settings` to every request of `app`, whose class must be a ServedThroughLayer."""
     if STATE_KEY in app.extensions:
         raise CorsConflict("CORS is already configured on this app: a second policy would widen the first")
+    if not isinstance(app, ServedThroughLayer):
+        raise CorsConflict(
+            f"{type(app).__name__} does not serve its requests through the CORS layer: build the app from a class "
+            f"with ServedThroughLayer first among its bases, such as class App(ServedThroughLayer, "
+            f"{type(app).__name__})"
+        )
     state = app.extensions[STATE_KEY] = CorsState(settings.environment, settings.policies, settings.write_exempt_paths)
-    app.wsgi_app = state.wrap(app.wsgi_app)
+
+    def current_wsgi_app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return app.wsgi_app(environ, start_response)
+
+    state.served = behind_proxies(state.wrap(current_wsgi_app), settings.trusted_proxy_hops, settings.trusted_proxies)
 
 
 def refuse_other_cors(app: Flask) -> None:
@@ -144,10 +185,11 @@ def cors_headers(options: FlaskCorsOptions, environ: dict) -> Headers:
 class PolicyAnswers:
     """One policy's answers: Flask-CORS's static decision, then dynamic_origins for what it refuses."""
 
-    def __init__(self, policy: CorsPolicy, environment: str):
+    def __init__(self, policy: CorsPolicy, environment: str, *, dynamic: bool = True):
+        """`dynamic=False`: the allowlist alone, dynamic_origins never asked."""
         self.policy = policy
         self.options = flask_cors_options(policy)
-        self.dynamic = DynamicOrigins(policy, environment) if policy.declaration.dynamic_origins else None
+        self.dynamic = DynamicOrigins(policy, environment) if dynamic and policy.declaration.dynamic_origins else None
         self.dynamic_options = flask_cors_options(policy, any_origin=True) if self.dynamic else None
         self.remembered = functools.lru_cache(maxsize=REMEMBERED_ORIGINS)(self.simple_request_headers)
 
@@ -200,21 +242,39 @@ class CorsState:
     answers: dict[str, PolicyAnswers] = field(init=False)
     # (route, header) pairs already reported in staging and production.
     reported_conflicts: set[tuple[str, str]] = field(default_factory=set)
+    # What ServedThroughLayer.__call__ runs: set by init_app.
+    served: WSGIApp = field(init=False)
 
     def __post_init__(self):
         self.refusals = RefusalLog(LOG, "CORS refused origin", self.environment)
         self.answers = {policy.name: PolicyAnswers(policy, self.environment) for policy in self.policies}
-        self.writes = WriteProtection(self.environment, self.write_exempt_paths, self.answers.get(DEFAULT_POLICY))
+        # Who may write to a path no policy covers: the default policy's listed front ends, never its dynamic ones.
+        default = next((policy for policy in self.policies if policy.name == DEFAULT_POLICY), None)
+        uncovered = PolicyAnswers(default, self.environment, dynamic=False) if default else None
+        self.writes = WriteProtection(self.environment, self.write_exempt_paths, uncovered)
         self._by_prefix = {answers.policy.prefix: answers for answers in self.answers.values()}
+        self._longest_prefix = max(map(len, self._by_prefix), default=0)
 
     def answers_for(self, path: str) -> PolicyAnswers | None:
-        return self._by_prefix.get(longest_prefix(self._by_prefix, path))
+        """The answers of the policy covering `path` as the router reads it (policy.canonical_path)."""
+        canonical = canonical_path(path)
+        return None if canonical is None else self._answers_for(canonical)
+
+    def _answers_for(self, canonical: str) -> PolicyAnswers | None:
+        return self._by_prefix.get(longest_prefix(self._by_prefix, canonical, self._longest_prefix))
 
     def wrap(self, wsgi_app: WSGIApp) -> WSGIApp:
         strict = self.environment in STRICT_ENVIRONMENTS
 
         def cors_layer(environ: dict, start_response: Callable) -> Iterable[bytes]:
-            answers = self.answers_for(environ.get("PATH_INFO", ""))
+            path = environ.get("PATH_INFO", "")
+            canonical = canonical_path(path)
+            if canonical is None:
+                start_response("400 BAD REQUEST", [*_json_headers(_DOT_SEGMENT_ERROR), VARY_ORIGIN])
+                return [_DOT_SEGMENT_ERROR]
+            if canonical is not path:
+                environ["PATH_INFO"] = canonical  # the router dispatches exactly the path judged here
+            answers = self._answers_for(canonical)
             refused = self.writes.refuse(environ, answers, start_response)
             if refused is not None:
                 return refused
@@ -280,6 +340,22 @@ class CorsState:
                 "%s (the header was %s)", message, "refused" if self.environment in STRICT_ENVIRONMENTS else "dropped"
             )
         return message
+
+
+def _json_headers(body: bytes) -> list[tuple[str, str]]:
+    return [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+
+
+_DOT_SEGMENT_ERROR = json.dumps(
+    {
+        "error": {
+            "status": 400,
+            "title": "Bad Request",
+            "detail": "The path has a '.' or '..' segment, which browsers resolve before sending: request the path "
+            "it stands for.",
+        }
+    }
+).encode()
 
 
 def _conflict_error(message: str) -> dict:

@@ -1,7 +1,9 @@
 """What an allowed origin is, and how a request's Origin header is matched against the allowlist.
 
 Pure functions, no Flask and no import from this package: the template's pre-generation hook loads
-this file on its own to check an answer. settings.py parses CORS_ORIGINS with `parse_allowlist`,
+this file on its own to check an answer. The two libraries it needs, idna (international names) and
+publicsuffixlist (wildcards), are imported where they are used, so the hook can say which one
+cookiecutter's Python lacks. settings.py parses CORS_ORIGINS with `parse_allowlist`,
 and layer.py hands `Allowlist.pattern` to Flask-CORS. Every entry is normalised to the exact form a
 browser sends (lowercase, no default port, no trailing slash or dot) or refused with a message that
 quotes it and says how to fix it: an entry kept in any other form would silently never match.
@@ -12,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 HTTPS_ONLY_ENVIRONMENTS = frozenset({"staging", "production"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -22,42 +24,20 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 # What separates the items of a list setting (CORS_ORIGINS, CORS_ALLOW_METHODS, ...): commas and/or whitespace.
 SEPARATORS = re.compile(r"[\s,]+")
 
-# Multi-label public suffixes under which anyone can register or create a name, from the Public Suffix
-# List (publicsuffix.org): country second levels and shared-hosting domains. A wildcard directly under
-# one (https://*.github.io) would allow strangers' sites, so staging and production refuse it; one a
-# level deeper (https://*.my-team.github.io) is under a name somebody owns. A safety net for the common
-# cases, not the whole list (some 10,000 rules and a dependency to keep current): single-label suffixes
-# (https://*.com) are refused anyway, as a wildcard needs a domain of at least two labels.
-PUBLIC_SUFFIXES = frozenset(
-    suffix
-    for group in (
-        # Country second levels.
-        "ac.uk co.uk gov.uk ltd.uk me.uk net.uk org.uk plc.uk",
-        "asn.au com.au edu.au gov.au id.au net.au org.au ac.nz co.nz govt.nz net.nz org.nz",
-        "ac.jp ad.jp co.jp ed.jp go.jp gr.jp lg.jp ne.jp or.jp ac.kr co.kr go.kr ne.kr or.kr",
-        "com.cn edu.cn gov.cn net.cn org.cn com.hk edu.hk gov.hk idv.hk net.hk org.hk",
-        "com.tw edu.tw gov.tw idv.tw net.tw org.tw com.sg edu.sg gov.sg net.sg org.sg",
-        "ac.in co.in edu.in firm.in gen.in gov.in ind.in net.in org.in co.id or.id web.id",
-        "com.my com.ph com.vn co.th com.pk ac.il co.il org.il com.sa com.eg com.ng co.ke",
-        "ac.za co.za gov.za net.za org.za web.za com.tr edu.tr gen.tr gov.tr net.tr org.tr",
-        "com.br edu.br gov.br net.br org.br com.mx edu.mx gob.mx net.mx org.mx",
-        "com.ar edu.ar gob.ar net.ar org.ar com.co com.pe com.ua com.pl co.at or.at com.es com.gr",
-        # Hosting where every customer gets a name under the provider's domain.
-        "github.io gitlab.io bitbucket.io codeberg.page readthedocs.io",
-        "herokuapp.com vercel.app now.sh netlify.app surge.sh onrender.com fly.dev railway.app up.railway.app",
-        "pages.dev workers.dev trycloudflare.com deno.dev glitch.me repl.co replit.dev replit.app",
-        "web.app firebaseapp.com appspot.com cloudfunctions.net a.run.app",
-        "azurewebsites.net azurestaticapps.net cloudapp.net",
-        "cloudfront.net s3.amazonaws.com elasticbeanstalk.com amplifyapp.com",
-        "ngrok.io ngrok.app ngrok.dev ngrok-free.app",
-        "blogspot.com pythonanywhere.com webflow.io wixsite.com myshopify.com",
-    )
-    for suffix in group.split()
-)
-
+# A name in place of a wildcard's "*" that a browser sees as a site of its own (a public suffix, or a
+# domain registered directly under one: https://*.github.io, https://*.co.uk, https://*.kawasaki.jp)
+# would let strangers' sites in, so staging and production refuse such a wildcard. Whether it is one is
+# read from the Public Suffix List, ICANN and private sections with their wildcard and exception rules,
+# as shipped by the publicsuffixlist package (released monthly; uv.lock pins it, Dependabot moves it).
+# Any one label stands for them all: a rule naming one label under a domain someone owns changes nothing.
+_PROBE_LABEL = "a"
 # One DNS label, as browsers serialise it: lowercase letters, digits and inner hyphens.
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _LABEL_RE = re.compile(_LABEL)
+# The last label of a host the WHATWG URL parser reads as an IPv4 address (0x7f.1, 127.1, 2130706433).
+_NUMBER_LABEL = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]*")
+# "This network" (0.0.0.0/8): browsers send requests for these addresses to the machine itself.
+_THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
 _LOCAL_ANY_PORT = r"https?://(?:" + "|".join(map(re.escape, LOCAL_HOSTS)) + r")(?::[0-9]{1,5})?"
 _QUOTES = ('"', "'")
 
@@ -187,11 +167,12 @@ def normalise_origin(entry: str, *, environment: str) -> str:
             f"{entry!r} is a local development origin: APP_ENV={environment} serves real users, "
             "so list their front ends; use APP_ENV=development on your own machine"
         )
-    suffix = host.removeprefix("*.")
-    if suffix != host and suffix in PUBLIC_SUFFIXES:
+    domain = host.removeprefix("*.")
+    problem = wildcard_problem(domain) if domain != host else None
+    if problem:
         raise OriginError(
-            f"{entry!r}: anyone can register a name under {suffix}, so this wildcard would allow sites you do "
-            f"not control: list exact origins, or a wildcard under a name you own, such as https://*.your-app.{suffix}"
+            f"{entry!r}: {problem} (Public Suffix List): this wildcard would allow sites you do not control. List "
+            "exact origins, or a wildcard under a name you own, such as https://*.your-app.example.com"
         )
     if scheme == "http":
         raise OriginError(f"{entry!r}: APP_ENV={environment} accepts https origins only: write https{origin[4:]}")
@@ -216,27 +197,25 @@ def _split_port(entry: str, authority: str) -> tuple[str, int | None]:
 
 
 def _normalise_host(entry: str, host: str) -> str:
-    """Lowercase the host, drop a trailing dot, and check it is a name, an IP address or a wildcard."""
-    host = host.lower().removesuffix(".")
+    """The host as a browser serialises it, or OriginError when a browser would not accept it.
+
+    Lowercase, no trailing dot; international names in punycode as browsers convert them (UTS #46,
+    non-transitional, with the idna package: faß.de is xn--fa-hia.de, where Python's own codec
+    would give fass.de, another domain); IPv4 addresses as the URL parser rewrites them (0x7f.1 is
+    127.0.0.1) and IPv6 ones in their shortest form.
+    """
+    host = host.removesuffix(".")
     if host.startswith("[") and host.endswith("]"):
-        try:
-            return f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
-        except ValueError:
-            raise OriginError(f"{entry!r}: {host} is not an IPv6 address") from None
-    if not host.isascii():
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise OriginError(f"{entry!r}: {host!r} is not a valid host name") from None
+        return f"[{_ipv6(entry, host[1:-1])}]"
+    if not host.isascii() or "xn--" in host.lower():
+        host = _to_ascii(entry, host)
+    host = host.lower()
     labels = host.split(".")
-    if all(label.isdigit() for label in labels):
-        try:
-            return str(ipaddress.IPv4Address(host))
-        except ValueError:
-            raise OriginError(f"{entry!r}: {host} is not an IPv4 address") from None
     if "*" in host:
         _check_wildcard(entry, labels)
         labels = labels[1:]
+    elif _NUMBER_LABEL.fullmatch(labels[-1]):
+        return _ipv4(entry, labels)
     if len(host) > 253 or not all(_LABEL_RE.fullmatch(label) for label in labels):
         raise OriginError(
             f"{entry!r}: {host!r} is not a valid host name (letters, digits and inner hyphens, separated by dots)"
@@ -244,9 +223,62 @@ def _normalise_host(entry: str, host: str) -> str:
     return host
 
 
+def _to_ascii(entry: str, host: str) -> str:
+    """An international host name (or one with punycode labels) as browsers convert it; a wildcard's "*." kept."""
+    import idna  # only for international names: most allowlists never load its tables
+
+    wildcard, dot, name = host.rpartition("*.")
+    try:
+        return wildcard + dot + idna.encode(name, uts46=True, transitional=False).decode("ascii")
+    except UnicodeError as error:  # idna.IDNAError is one
+        raise OriginError(f"{entry!r}: {name!r} is not a host name browsers accept ({error})") from None
+
+
+def _ipv4(entry: str, labels: list[str]) -> str:
+    """The dotted form of a host the WHATWG URL parser reads as IPv4: up to four numbers, each decimal, octal
+    (a leading 0) or hexadecimal (0x), the last one filling the bytes left; anything else no browser opens."""
+    numbers = []
+    for label in labels:
+        if label[:2] == "0x":
+            digits, base = label[2:] or "0", 16
+        else:
+            digits, base = label, 8 if len(label) > 1 and label[0] == "0" else 10
+        try:
+            numbers.append(int(digits, base))
+        except ValueError:
+            numbers = []
+            break
+    if not numbers or len(numbers) > 4 or any(number > 255 for number in numbers[:-1]):
+        raise OriginError(f"{entry!r}: {'.'.join(labels)} is not an IPv4 address a browser accepts")
+    if numbers[-1] >= 256 ** (5 - len(numbers)):
+        raise OriginError(f"{entry!r}: {'.'.join(labels)} is not an IPv4 address a browser accepts")
+    value = numbers[-1] + sum(number << (8 * (3 - index)) for index, number in enumerate(numbers[:-1]))
+    return str(ipaddress.IPv4Address(value))
+
+
+def _ipv6(entry: str, text: str) -> str:
+    """An IPv6 address as browsers write it: lowercase hexadecimal groups, the longest run of two or more zero
+    groups (the first of equal ones) as "::", never a dotted IPv4 tail; no zone (%eth0), which no origin has."""
+    try:
+        address = ipaddress.IPv6Address(text)
+    except ValueError:
+        address = None
+    if address is None or address.scope_id:
+        raise OriginError(f"{entry!r}: [{text}] is not an IPv6 address a browser accepts")
+    groups = [f"{int.from_bytes(address.packed[index : index + 2], 'big'):x}" for index in range(0, 16, 2)]
+    longest, start, run = 0, 0, 0
+    for index, group in enumerate(groups):
+        run = run + 1 if group == "0" else 0
+        if run > longest:
+            longest, start = run, index + 1 - run
+    if longest < 2:
+        return ":".join(groups)
+    return ":".join(groups[:start]) + "::" + ":".join(groups[start + longest :])
+
+
 def _check_wildcard(entry: str, labels: list[str]) -> None:
     """A wildcard stands for one whole leftmost label under a domain of at least two labels."""
-    if labels[0] != "*" or "*" in labels[1:] or len(labels) < 3 or labels[-1].isdigit():
+    if labels[0] != "*" or "*" in labels[1:] or len(labels) < 3 or _NUMBER_LABEL.fullmatch(labels[-1]):
         raise OriginError(
             f"{entry!r}: a wildcard must be the whole leftmost label under a domain you own, "
             "as in https://*.example.com (one label: it matches pr-1.example.com, "
@@ -255,16 +287,46 @@ def _check_wildcard(entry: str, labels: list[str]) -> None:
 
 
 def _is_local(host: str) -> bool:
-    """Whether `host` is the user's own machine: LOCAL_HOSTS, a name under .localhost, any loopback address.
+    """Whether `host` is the user's own machine, however spelt: LOCAL_HOSTS, a name under .localhost, a loopback
+    address (127.0.0.0/8, [::1]), an unspecified one (0.0.0.0/8, [::]), or one of these mapped into IPv6
+    ([::ffff:7f00:1]).
 
     Broader than the hosts development allows by default: no real user's front end is on any of them.
     """
-    if host in LOCAL_HOSTS or host.endswith(".localhost"):
+    if host in LOCAL_HOSTS or host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified or address in _THIS_NETWORK
+
+
+def wildcard_problem(domain: str) -> str | None:
+    """Why a wildcard directly under `domain` would allow sites nobody in the team controls, or None.
+
+    The Public Suffix List decides, as browsers' own rules for cookies and sites do: a name in place of
+    the "*" must be under a registered domain, neither a public suffix (a.kawasaki.jp, under the rule
+    *.kawasaki.jp) nor a domain anyone can register (a.co.uk, a.github.io). An IP address is not a domain.
+    """
+    candidate = f"{_PROBE_LABEL}.{domain}"
+    registered = public_suffix_list().privatesuffix(candidate)
+    if registered is None:
+        return f"every name under {domain} is itself a public suffix"
+    if registered == candidate:
+        return f"anyone can register a name under {domain}"
+    return None
+
+
+@cache
+def public_suffix_list():
+    """The Public Suffix List shipped with the publicsuffixlist package, read once: only checking a wildcard
+    needs it (some 60 ms at start-up)."""
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
 
 
 def _trie_regex(words: list[str]) -> str:

@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from ..logs import printable
@@ -27,6 +27,12 @@ _POLICY_NAME = re.compile(r"[a-z][a-z0-9_]*")
 LONGEST_ORIGIN = len("https://") + 253 + len(":65535")
 # How many Origins' answers a policy keeps: the front ends, with room for passing strangers.
 REMEMBERED_ORIGINS = 1024
+# Seconds a request waits for dynamic_origins' answer about its Origin while another request asks it.
+DYNAMIC_WAIT_SECONDS = 5.0
+# A run of slashes in a path: Werkzeug's router reads it as one slash.
+_SLASHES = re.compile(r"//+")
+# What a policy prefix is made of: "/", or segments of URL path characters, each followed by "/".
+_PREFIX = re.compile(r"/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]+/)*")
 
 # Each setting of a policy: the variable's name after CORS_ (or CORS_<NAME>_), and its built-in default.
 SETTING_DEFAULTS: dict[str, str] = {
@@ -69,6 +75,11 @@ class Policy:
             raise ValueError(f"policy name {self.name!r}: use lowercase letters, digits and underscores")
         if not (self.prefix.startswith("/") and self.prefix.endswith("/")):
             raise ValueError(f"policy {self.name!r}: its prefix {self.prefix!r} must start and end with '/'")
+        if not _PREFIX.fullmatch(self.prefix) or canonical_path(self.prefix) != self.prefix:
+            raise ValueError(
+                f"policy {self.name!r}: its prefix {self.prefix!r} must be a path as the router reads it: segments of "
+                "letters, digits and -._~ (no '//', no '.' or '..' segment, nothing percent-encoded)"
+            )
         unknown = set(self.defaults) - set(SETTING_DEFAULTS)
         if unknown:
             raise ValueError(f"policy {self.name!r}: no setting named {', '.join(sorted(unknown))}")
@@ -141,22 +152,45 @@ def start_up_notes(policies: tuple[CorsPolicy, ...]) -> list[str]:
     return notes
 
 
+def canonical_path(path: str) -> str | None:
+    """`path` as Werkzeug's router dispatches it, or None for a path no router reading agrees on.
+
+    The router reads a path with its leading slashes as one ("//api/admin" runs the view of "/api/admin")
+    and redirects one with a run of slashes inside to the path with one; the server has already decoded
+    %2F into "/". So the CORS layer judges, and hands on to Flask, the path with one slash for each run:
+    the policy that judges a request is the one of the route that runs. A "." or ".." segment (or its
+    %2E form) gets None: browsers resolve them before sending, servers and proxies disagree on them, so
+    only a hand-made request has one, and the layer refuses it. Linear in the path's length.
+    """
+    if path and path[0] != "/":
+        path = "/" + path
+    if "//" in path:
+        path = _SLASHES.sub("/", path)
+    if "/." in path and any(segment in (".", "..") for segment in path.split("/")):
+        return None
+    return path
+
+
 def policy_for(policies: tuple[CorsPolicy, ...], path: str) -> CorsPolicy | None:
-    """The policy with the longest prefix covering `path`, or None: then no CORS header at all."""
+    """The policy with the longest prefix covering `path` as the router reads it, or None: no CORS header then."""
     by_prefix = {policy.prefix: policy for policy in policies}
-    return by_prefix.get(longest_prefix(by_prefix, path))
+    canonical = canonical_path(path)
+    return None if canonical is None else by_prefix.get(longest_prefix(by_prefix, canonical))
 
 
-def longest_prefix(prefixes: Container[str], path: str) -> str | None:
+def longest_prefix(prefixes: Collection[str], path: str, longest: int | None = None) -> str | None:
     """The longest of `prefixes` that covers `path`, or None.
 
     A prefix ends with "/" and covers the paths under it and itself without that slash ("/api/"
-    covers "/api"). The lookups follow the slashes of the path, from its end: as many as the path
-    has segments, however many prefixes there are.
+    covers "/api"). Only the first `longest` characters of the path are read (the length of the
+    longest prefix; computed when not given), and the lookups follow their slashes from the end: the
+    work is bounded by the declared prefixes, however long the path.
     """
-    if path + "/" in prefixes:
+    if longest is None:
+        longest = max(map(len, prefixes), default=0)
+    if len(path) < longest and path + "/" in prefixes:
         return path + "/"
-    end = path.rfind("/")
+    end = path.rfind("/", 0, longest)
     while end >= 0:
         if path[: end + 1] in prefixes:
             return path[: end + 1]
@@ -169,19 +203,34 @@ class DynamicOrigins:
 
     Only an Origin in the exact form a browser sends, and one that start-up would accept in an
     allowlist for the environment (so never `null`, never http or a local origin in staging or
-    production), reaches the callable: it can widen the allowlist only within the same rules. An
-    exception or an answer that is not a bool refuses the Origin and logs an ERROR, once per policy.
-    At most REMEMBERED_ORIGINS answers are kept; the oldest goes first.
+    production), reaches the callable: it can widen the allowlist only within the same rules.
+
+    One question per Origin at a time in a process: requests with the Origin being asked about wait
+    for that answer (at most `wait` seconds, then they are refused), so a burst from a new front end
+    makes one lookup, not one per request. An answer that is not a bool refuses the Origin, and so does
+    any exception, BaseException included: gevent's and eventlet's Timeout, asyncio's CancelledError,
+    gevent's GreenletExit. Only KeyboardInterrupt and SystemExit, which stop the process, go through.
+    Each failure logs an ERROR, once per policy. At most REMEMBERED_ORIGINS answers are kept; the
+    oldest goes first.
     """
 
-    def __init__(self, policy: CorsPolicy, environment: str, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        policy: CorsPolicy,
+        environment: str,
+        clock: Callable[[], float] = time.monotonic,
+        wait: float = DYNAMIC_WAIT_SECONDS,
+    ):
         self.check = policy.declaration.dynamic_origins
         self.check_name = policy.declaration.dynamic_origins_name
         self.policy_name = policy.name
         self.ttl = policy.dynamic_ttl
         self.environment = environment
         self.clock = clock
+        self.wait = wait
         self._answers: dict[str, tuple[bool, float]] = {}
+        # The questions being asked, by Origin: what the requests with that Origin wait for.
+        self._asking: dict[str, _Question] = {}
         self._lock = threading.Lock()
         self._failure_logged = False
 
@@ -192,13 +241,25 @@ class DynamicOrigins:
             return remembered[0]
         if not self.is_candidate(origin):
             return False
-        allowed = self._ask(origin)
-        with self._lock:  # threaded servers (flask run, gunicorn --threads) may evict at once
-            self._answers.pop(origin, None)
-            if len(self._answers) >= REMEMBERED_ORIGINS:
-                self._answers.pop(next(iter(self._answers)))
-            self._answers[origin] = (allowed, now + self.ttl)
-        return allowed
+        with self._lock:  # threaded servers (flask run, gunicorn --threads, gevent) ask at once
+            question = self._asking.get(origin)
+            asking = question is None
+            if asking:
+                question = self._asking[origin] = _Question()
+        if not asking:
+            return question.answered.wait(self.wait) and question.allowed
+        try:
+            question.allowed = self._ask(origin)
+            with self._lock:
+                self._answers.pop(origin, None)
+                if len(self._answers) >= REMEMBERED_ORIGINS:
+                    self._answers.pop(next(iter(self._answers)))
+                self._answers[origin] = (question.allowed, now + self.ttl)
+        finally:  # KeyboardInterrupt and SystemExit too: the waiting requests are refused, not left hanging
+            with self._lock:
+                del self._asking[origin]
+            question.answered.set()
+        return question.allowed
 
     def is_candidate(self, origin: str) -> bool:
         """Whether `origin` is one the callable may allow: a browser's serialised origin start-up would accept."""
@@ -212,7 +273,9 @@ class DynamicOrigins:
     def _ask(self, origin: str) -> bool:
         try:
             answer = self.check(origin)
-        except Exception as error:  # a failing tenant lookup must refuse, not answer 500
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # a failing tenant lookup, a timeout, a cancellation: refused, never a 500
             return self._failed(f"raised {type(error).__name__}: {printable(str(error))}")
         if not isinstance(answer, bool):
             return self._failed(f"returned {type(answer).__name__} {printable(repr(answer))}, not True or False")
@@ -230,3 +293,13 @@ class DynamicOrigins:
                 what,
             )
         return False
+
+
+class _Question:
+    """One dynamic_origins question in progress: its answer, once `answered` is set (False until then)."""
+
+    __slots__ = ("allowed", "answered")
+
+    def __init__(self):
+        self.allowed = False
+        self.answered = threading.Event()
