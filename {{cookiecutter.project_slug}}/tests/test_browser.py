@@ -48,6 +48,7 @@ from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT
 
 from conftest import CHROMIUM, PRODUCTION_ORIGINS, deployment, require_chromium, skip_or_fail
 from servers import Gunicorn, serve_with_gunicorn, trusting
+from write_target import TEST_ORIGINS
 
 pytestmark = pytest.mark.browser
 
@@ -237,11 +238,12 @@ def production_with_state(certificate) -> Iterator[Gunicorn]:
             "APP_ENV": "production",
             "CORS_ORIGINS": PRODUCTION_ORIGINS,
             "CORS_ALLOW_CREDENTIALS": "true",
+            TEST_ORIGINS: STRANGER,
             "WEB_CONCURRENCY": "1",
             "PYTHONPATH": os.pathsep.join([str(PROJECT / "src"), str(PROJECT / "tests")]),
         }
     )
-    with serve_with_gunicorn(PROJECT, settings, "write_target:app", tls=certificate) as server:
+    with serve_with_gunicorn(PROJECT, settings, "write_target:serve()", tls=certificate) as server:
         yield server
 
 
