@@ -13,10 +13,12 @@ import logging
 import pytest
 from flask import Blueprint, Flask, jsonify
 from flask_cors import CORS, cross_origin
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 import {{ cookiecutter.package_name }}
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors import CorsConflict
+from {{ cookiecutter.package_name }}.cors.layer import init_app
 
 import conftest
 
@@ -132,3 +134,43 @@ def test_responses_without_a_route_are_reported_once_whatever_their_paths(caplog
         "source of Access-Control-* headers: remove it from the view, hook or extension, or declare a Policy "
         "(the header was dropped)"
     ]
+
+
+def mounted_with_flask_cors() -> tuple[Flask, list[str]]:
+    """Another Flask app, with Flask-CORS's most open setup (every Origin reflected, with credentials) and a route
+    that changes state; also the list of the changes it makes."""
+    other = Flask("mounted")
+    CORS(other, supports_credentials=True)
+    changes: list[str] = []
+
+    def delete():
+        changes.append("deleted")
+        return jsonify(deleted=True)
+
+    other.add_url_rule("/delete", "delete", delete, methods=["POST"])
+    other.add_url_rule("/read", "read", lambda: jsonify(profile="user data"))
+    return other, changes
+
+
+@pytest.mark.parametrize("environment", ["development", "production"])
+def test_a_middleware_wrapped_around_wsgi_app_after_start_up_runs_inside_the_layer(environment):
+    """Whatever is assigned to app.wsgi_app sits inside the CORS layer: its paths are judged by the policies, its
+    own Access-Control-* headers refused like a view's, its cross-site writes refused before it runs."""
+    app = app_in(environment)
+    mount = conftest.unrouted_path(app, "/")
+    other, changes = mounted_with_flask_cors()
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {mount: other})
+    client = app.test_client()
+    read = client.get(f"{mount}/read", headers={"Origin": REFUSED})
+    assert "Access-Control-Allow-Origin" not in read.headers
+    assert "Access-Control-Allow-Credentials" not in read.headers
+    assert read.status_code == (500 if environment == "development" else 200)
+    write = client.post(f"{mount}/delete", data={"a": "b"}, headers={"Origin": REFUSED, "Sec-Fetch-Site": "cross-site"})
+    assert write.status_code == 403
+    assert changes == []
+
+
+def test_an_app_whose_class_does_not_serve_through_the_layer_is_refused():
+    """Flask's own __call__ runs whatever app.wsgi_app is: a middleware assigned later would run outside the layer."""
+    with pytest.raises(CorsConflict, match=r"class App\(ServedThroughLayer, Flask\)"):
+        init_app(Flask(__name__), conftest.settings_from({"APP_ENV": "development"}))

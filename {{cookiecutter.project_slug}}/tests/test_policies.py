@@ -4,7 +4,11 @@ policies configured by their own variables, and origins decided at run time by a
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import Flask, jsonify
@@ -275,6 +279,14 @@ def test_an_answer_is_asked_again_after_the_ttl():
         "https://shop.tenant-one.example:443",
         "https://shop.tenant-one.example/",
         "https://*.tenant-one.example",
+        # This machine, however spelt: never a real user's front end.
+        "https://[::ffff:7f00:1]",
+        "https://[::]",
+        "https://0.0.0.0",
+        "https://0x7f.0.0.1",
+        "https://127.1",
+        "https://2130706433",
+        "https://app.localhost",
     ],
 )
 def test_the_callable_cannot_allow_what_start_up_forbids(origin):
@@ -305,6 +317,70 @@ def test_a_failing_callable_refuses_and_logs_one_error(tenants, logged, caplog):
     assert len(errors) == 1
     assert logged in errors[0].getMessage()
     assert len(tenants.asked) == 3
+
+
+class Timeout(BaseException):
+    """As gevent's and eventlet's Timeout: a BaseException, so that `except Exception` lets it through."""
+
+
+@pytest.mark.parametrize("error", [Timeout("5 seconds"), asyncio.CancelledError(), ConnectionError("down")])
+def test_any_exception_the_callable_raises_refuses_the_origin(error, caplog):
+    app = dynamic_app(Tenants(TENANT, error=error))
+    response = get(app, "/api/health", TENANT)
+    assert response.status_code == 200
+    assert conftest.cors_headers(response) == {}
+    errors = [record.getMessage() for record in caplog.records if record.levelno == logging.ERROR]
+    assert f"raised {type(error).__name__}" in errors[0]
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, SystemExit])
+def test_stopping_the_process_goes_through_and_leaves_no_request_waiting(stop):
+    settings = conftest.settings_from(PRODUCTION, declarations=(Policy("default", "/api/", dynamic_origins=Tenants()),))
+    dynamic = DynamicOrigins(settings.policy(), "production")
+    dynamic.check = Tenants(error=stop())
+    with pytest.raises(stop):
+        dynamic.allows(TENANT)
+    assert dynamic._asking == {}
+
+
+class SlowTenants(Tenants):
+    """A tenant table that answers once `release` is set."""
+
+    def __init__(self, *domains: str):
+        super().__init__(*domains)
+        self.release = threading.Event()
+
+    def __call__(self, origin: str) -> bool:
+        self.release.wait(10)
+        return super().__call__(origin)
+
+
+def test_concurrent_requests_from_a_new_origin_make_one_lookup():
+    """The README's promise, one lookup per origin per TTL, under a threaded server: the others wait for it."""
+    tenants = SlowTenants(TENANT)
+    app = dynamic_app(tenants)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = [pool.submit(get, app, "/api/health", TENANT) for _ in range(8)]
+        time.sleep(0.2)  # every request waiting, or about to ask
+        tenants.release.set()
+        allowed = [response.result().headers.get("Access-Control-Allow-Origin") for response in responses]
+    assert allowed == [TENANT] * 8
+    assert tenants.asked == [TENANT]
+
+
+def test_a_request_waiting_too_long_for_the_lookup_is_refused():
+    tenants = SlowTenants(TENANT)
+    settings = conftest.settings_from(PRODUCTION, declarations=(Policy("default", "/api/", dynamic_origins=tenants),))
+    dynamic = DynamicOrigins(settings.policy(), "production", wait=0.05)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(dynamic.allows, TENANT)
+        while not dynamic._asking:
+            time.sleep(0.01)
+        assert dynamic.allows(TENANT) is False  # the wait is over before the answer
+        tenants.release.set()
+        assert first.result() is True
+    assert dynamic.allows(TENANT) is True
+    assert tenants.asked == [TENANT]
 
 
 def test_start_up_notes_name_a_dynamic_policy():
