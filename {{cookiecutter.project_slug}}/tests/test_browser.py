@@ -48,7 +48,7 @@ from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT
 
 from conftest import CHROMIUM, PRODUCTION_ORIGINS, deployment, require_chromium, skip_or_fail
 from servers import Gunicorn, serve_with_gunicorn, trusting
-from write_target import TEST_ORIGINS
+from write_target import TEST_ORIGINS, own_prefix
 
 pytestmark = pytest.mark.browser
 
@@ -238,6 +238,7 @@ def production_with_state(certificate) -> Iterator[Gunicorn]:
             "APP_ENV": "production",
             "CORS_ORIGINS": PRODUCTION_ORIGINS,
             "CORS_ALLOW_CREDENTIALS": "true",
+            # The tests' own policy (write_target.py) trusts STRANGER alone.
             TEST_ORIGINS: STRANGER,
             "WEB_CONCURRENCY": "1",
             "PYTHONPATH": os.pathsep.join([str(PROJECT / "src"), str(PROJECT / "tests")]),
@@ -254,9 +255,9 @@ def server_changes(server: Gunicorn) -> list[str | None]:
         return json.load(response)["changes"]
 
 
-def write_from(browser, origin: str, api: str, script: str) -> int:
+def write_from(browser, origin: str, api: str, script: str, path: str = "/api/changes") -> int:
     """Have a page at `origin`, whose user has a session cookie for the API, run `script` to POST to
-    /api/changes; the status the API answered."""
+    `path`; the status the API answered."""
     context = browser.new_context(ignore_https_errors=True)
     try:
         # SameSite=None: the browser sends it from any site, as for a front end on another site.
@@ -264,7 +265,7 @@ def write_from(browser, origin: str, api: str, script: str) -> int:
         context.add_cookies([cookie])
         page = context.new_page()
         page.goto(f"{origin}/")
-        url = f"{api}/api/changes"
+        url = f"{api}{path}"
         with page.expect_response(lambda response: response.url == url and response.request.method == "POST") as sent:
             page.evaluate(script, url)
         return sent.value.status
@@ -284,3 +285,17 @@ def test_a_refused_origin_cannot_change_anything_with_the_user_s_cookies(browser
     before = server_changes(production_with_state)
     assert write_from(browser, STRANGER, production_with_state.url, WRITES[write]) == 403
     assert server_changes(production_with_state) == before
+
+
+def test_a_path_the_browser_sends_with_a_double_slash_is_judged_by_the_policy_of_its_route(
+    browser, production_with_state
+):
+    """Chromium keeps "//" in a path; Werkzeug's router dispatches "//api/..." to the route of "/api/...". A
+    front end of the default policy cannot write there, the front end of the route's own policy can."""
+    route = f"{own_prefix()}change"
+    before = server_changes(production_with_state)
+    front_end = write_from(browser, FRONT_ENDS[0], production_with_state.url, NO_CORS_FETCH, f"/{route}")
+    assert front_end == 403
+    assert server_changes(production_with_state) == before
+    assert write_from(browser, STRANGER, production_with_state.url, NO_CORS_FETCH, f"/{route}") == 200
+    assert server_changes(production_with_state) == [*before, f"POST {route}"]

@@ -11,6 +11,7 @@ Without a proxy's program its tests are skipped with the reason, or fail when RE
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -32,8 +33,9 @@ from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors import probe
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from conftest import PRODUCTION_ALLOWLIST, PRODUCTION_CORS_ORIGINS, deployment, skip_or_fail
+from conftest import ALLOWED_ORIGINS, PRODUCTION_ALLOWLIST, PRODUCTION_CORS_ORIGINS, deployment, skip_or_fail
 from servers import free_port, serve_with_gunicorn
+from write_target import TEST_ORIGINS, own_prefix
 
 pytestmark = pytest.mark.proxies
 
@@ -271,3 +273,93 @@ def test_the_readme_probe_session_prints_what_it_shows(tmp_path):
         shell = ["/bin/bash", "-c", command.replace(readme_url, url)]
         result = subprocess.run(shell, cwd=PROJECT, env=environment, capture_output=True, text=True)
     assert (result.stdout.replace(url, readme_url), result.returncode) == (output, int(status)), result.stderr
+
+
+# Paths as a client may spell them, through gunicorn and the README's nginx: the policy that judges a request
+# is the one of the route that runs. write_target.py's policy of the tests' own trusts CONSOLE alone; FRONT_END
+# is a front end of the default policy only.
+CONSOLE = "https://console.example.org"
+OWN_ROUTE = f"{own_prefix()}change"
+_, _API, _REST = OWN_ROUTE.split("/", 2)
+SLASH_SPELLINGS = [
+    f"/{OWN_ROUTE}",
+    f"//{OWN_ROUTE}",
+    f"/{_API}//{_REST}",
+    f"/{_API}%2F{_REST}",
+    f"/%2F{_API}/{_REST}",
+]
+DOT_SPELLINGS = [f"/{_API}/./{_REST}", f"/{_API}/public/../{_REST}", f"/{_API}/public/%2E%2E/{_REST}"]
+WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
+
+
+@pytest.fixture(scope="module")
+def write_target(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """write_target.py in production under gunicorn (one worker), alone and behind the README's nginx: their URLs."""
+    settings = {
+        **SETTINGS,
+        TEST_ORIGINS: CONSOLE,
+        "WEB_CONCURRENCY": "1",
+        "PYTHONPATH": os.pathsep.join([str(PROJECT / "src"), str(PROJECT / "tests")]),
+    }
+    with (
+        serve_with_gunicorn(PROJECT, settings, "write_target:serve()") as server,
+        nginx(tmp_path_factory.mktemp("nginx"), server.url.removeprefix("http://")) as proxied,
+    ):
+        yield {"gunicorn": server.url, "nginx": proxied}
+
+
+def send_as_is(url: str, method: str, target: str, origin: str, **headers: str) -> tuple[int, dict[str, str]]:
+    """`method` with the request target exactly as given (no client normalises it), as a page at `origin` sends
+    it across sites; the status and the response's headers."""
+    connection = http.client.HTTPConnection(url.removeprefix("http://"), timeout=5)
+    try:
+        connection.putrequest(method, target, skip_accept_encoding=True)
+        body = b"email=x" if method in WRITE_METHODS else b""
+        sent = {"Origin": origin, "Sec-Fetch-Site": "cross-site", "Content-Length": str(len(body)), **headers}
+        if body:
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        for name, value in sent.items():
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        response = connection.getresponse()
+        response.read()
+        return response.status, dict(response.getheaders())
+    finally:
+        connection.close()
+
+
+def changes(url: str) -> list[str]:
+    with urllib.request.urlopen(f"{url}/api/changes", timeout=5) as response:  # noqa: S310 (http://127.0.0.1)
+        return json.load(response)["changes"]
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "nginx"])
+def test_every_spelling_of_a_path_is_judged_by_the_policy_of_the_route_that_runs(write_target, server):
+    url = write_target[server]
+    before = changes(url)
+    refused = {
+        (method, target): send_as_is(url, method, target, ALLOWED_ORIGINS[0])[0]
+        for method in WRITE_METHODS
+        for target in [*SLASH_SPELLINGS, *DOT_SPELLINGS]
+    }
+    assert refused == {
+        (method, target): 403 if target in SLASH_SPELLINGS else 400
+        for method in WRITE_METHODS
+        for target in [*SLASH_SPELLINGS, *DOT_SPELLINGS]
+    }
+    assert changes(url) == before
+    allowed = {target: send_as_is(url, "DELETE", target, CONSOLE) for target in SLASH_SPELLINGS}
+    assert {target: status for target, (status, _) in allowed.items()} == dict.fromkeys(SLASH_SPELLINGS, 200)
+    assert changes(url) == [*before, *[f"DELETE {OWN_ROUTE}"] * len(SLASH_SPELLINGS)]
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "nginx"])
+@pytest.mark.parametrize(("origin", "allowed"), [(CONSOLE, True), (ALLOWED_ORIGINS[0], False)])
+def test_reads_and_preflights_of_every_spelling_are_answered_by_its_policy(write_target, server, origin, allowed):
+    url = write_target[server]
+    for target in SLASH_SPELLINGS:
+        read = send_as_is(url, "GET", target, origin)
+        preflight = send_as_is(url, "OPTIONS", target, origin, **{"Access-Control-Request-Method": "DELETE"})
+        assert (read[0], preflight[0]) == (200, 204), target
+        for _, headers in (read, preflight):
+            assert headers.get("Access-Control-Allow-Origin") == (origin if allowed else None), target
