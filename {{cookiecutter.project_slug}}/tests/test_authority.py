@@ -17,8 +17,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 import {{ cookiecutter.package_name }}
 from {{ cookiecutter.package_name }} import create_app
-from {{ cookiecutter.package_name }}.cors import CorsConflict
-from {{ cookiecutter.package_name }}.cors.layer import init_app
+from {{ cookiecutter.package_name }}.cors.layer import CorsConflict, init_app, refuse_other_cors
 
 import conftest
 
@@ -117,7 +116,7 @@ def test_a_second_cors_extension_is_refused():
     app = create_app(conftest.settings_from({"APP_ENV": "development"}))
     CORS(app)
     with pytest.raises(CorsConflict, match=r"Flask-CORS's CORS\(\) is registered on the app"):
-        {{ cookiecutter.package_name }}.cors.refuse_other_cors(app)
+        refuse_other_cors(app)
     assert app.test_client().get("/api/health", headers={"Origin": "http://localhost:3000"}).status_code == 500
 
 

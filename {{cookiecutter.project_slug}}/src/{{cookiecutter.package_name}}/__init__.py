@@ -8,10 +8,10 @@ import sys
 import click
 from flask import Flask
 
-from . import cors, logs
+from . import logs
 from .api import blueprints
 from .cors.cli import cors_commands
-from .cors.layer import ServedThroughLayer
+from .cors.layer import ServedThroughLayer, init_app, refuse_other_cors
 from .errors import register_error_handlers
 from .settings import Settings, load_settings
 
@@ -42,10 +42,10 @@ def create_app(settings: Settings | None = None) -> App:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE=settings.session_cookie_samesite,
     )
-    cors.init_app(app, settings)
+    init_app(app, settings)
     app.cli.add_command(cors_commands)
     register_error_handlers(app)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
-    cors.refuse_other_cors(app)
+    refuse_other_cors(app)
     return app

@@ -51,14 +51,14 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from flask import Flask
 from flask_cors.core import ACL_RESPONSE_PRIVATE_NETWORK, get_cors_headers, serialize_options
 from werkzeug.datastructures import EnvironHeaders
 
 from ..logs import RefusalLog
-from ..proxies import behind_proxies
+from ..proxies import Network, behind_proxies
 from .policy import (
     DEFAULT_POLICY,
     LONGEST_ORIGIN,
@@ -69,9 +69,6 @@ from .policy import (
     longest_prefix,
 )
 from .writes import WriteProtection, own_origin
-
-if TYPE_CHECKING:
-    from ..settings import Settings
 
 STATE_KEY = "cors"
 VARY_ORIGIN = ("Vary", "Origin")
@@ -85,6 +82,25 @@ WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 # Flask-CORS's resolved options (its class is private), built once by flask_cors_options.
 FlaskCorsOptions = Any
 Headers = tuple[tuple[str, str], ...]
+
+
+class CorsSettings(Protocol):
+    """What the layer reads of the app's settings: settings.Settings has each of them."""
+
+    @property
+    def environment(self) -> str: ...
+
+    @property
+    def policies(self) -> tuple[CorsPolicy, ...]: ...
+
+    @property
+    def write_exempt_paths(self) -> tuple[str, ...]: ...
+
+    @property
+    def trusted_proxy_hops(self) -> int: ...
+
+    @property
+    def trusted_proxies(self) -> tuple[Network, ...]: ...
 
 
 class CorsConflict(RuntimeError):
@@ -105,7 +121,7 @@ class ServedThroughLayer:
         return self.extensions[STATE_KEY].served(environ, start_response)
 
 
-def init_app(app: Flask, settings: Settings) -> None:
+def init_app(app: Flask, settings: CorsSettings) -> None:
     """Apply the policies of `settings` to every request of `app`, whose class must be a ServedThroughLayer."""
     if STATE_KEY in app.extensions:
         raise CorsConflict("CORS is already configured on this app: a second policy would widen the first")
