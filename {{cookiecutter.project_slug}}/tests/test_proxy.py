@@ -163,7 +163,9 @@ def test_forwarded_headers_are_believed_only_from_trusted_proxies(make_app, prox
 @pytest.mark.parametrize("environment", ["staging", "production"])
 def test_deployed_hops_without_trusted_proxies_stop_start_up_naming_the_fix(environment):
     with pytest.raises(SettingsError) as refusal:
-        conftest.settings_from({"APP_ENV": environment, "CORS_ORIGINS": ALLOWED, "TRUSTED_PROXY_HOPS": "1"})
+        conftest.settings_from(
+            conftest.deployment({"APP_ENV": environment, "CORS_ORIGINS": ALLOWED, "TRUSTED_PROXY_HOPS": "1"})
+        )
     assert f"TRUSTED_PROXY_HOPS=1 needs TRUSTED_PROXIES when APP_ENV={environment}" in str(refusal.value)
     assert "127.0.0.1 for a proxy on the same machine" in str(refusal.value)
 
