@@ -189,13 +189,23 @@ def test_kubernetes_manifest_probes_health_and_configures_a_valid_allowlist(cook
     project = bake_row(cookies, default_project, answers)
     manifest = (project / "deploy" / "kubernetes.yaml").read_text()
     documents = {document["kind"]: document for document in yaml.safe_load_all(manifest)}
-    assert set(documents) == {"ConfigMap", "Deployment", "Service"}
+    assert set(documents) == {"ConfigMap", "Deployment", "Service", "NetworkPolicy"}
     config_map, deployment, service = documents["ConfigMap"], documents["Deployment"], documents["Service"]
     pod = deployment["spec"]["template"]
     (container,) = pod["spec"]["containers"]
     ports = {port["name"]: port["containerPort"] for port in container["ports"]}
 
     assert deployment["spec"]["selector"]["matchLabels"] == pod["metadata"]["labels"] == service["spec"]["selector"]
+    # Only the ingress controller's pods reach the API's, on its port: no client goes around the trusted proxy.
+    network_policy = documents["NetworkPolicy"]["spec"]
+    assert network_policy["podSelector"]["matchLabels"] == pod["metadata"]["labels"]
+    assert network_policy["policyTypes"] == ["Ingress"]
+    (rule,) = network_policy["ingress"]
+    (source,) = rule["from"]
+    assert set(source) == {"namespaceSelector", "podSelector"}  # one entry: pods of that namespace, both at once
+    assert [port["port"] for port in rule["ports"]] == ["http"]
+    assert config_map["data"]["TRUSTED_PROXY_HOPS"] == "1"
+    assert config_map["data"]["TRUSTED_PROXIES"]
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
     assert container["envFrom"] == [
         {"configMapRef": {"name": config_map["metadata"]["name"]}},

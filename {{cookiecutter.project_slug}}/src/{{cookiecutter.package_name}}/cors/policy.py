@@ -29,6 +29,8 @@ LONGEST_ORIGIN = len("https://") + 253 + len(":65535")
 REMEMBERED_ORIGINS = 1024
 # Seconds a request waits for dynamic_origins' answer about its Origin while another request asks it.
 DYNAMIC_WAIT_SECONDS = 5.0
+# What dynamic_origins may raise that is not a failure to answer: the process being stopped.
+STOPPING = (KeyboardInterrupt, SystemExit)
 # A run of slashes in a path: Werkzeug's router reads it as one slash.
 _SLASHES = re.compile(r"//+")
 # What a policy prefix is made of: "/", or segments of URL path characters, each followed by "/".
@@ -273,9 +275,9 @@ class DynamicOrigins:
     def _ask(self, origin: str) -> bool:
         try:
             answer = self.check(origin)
-        except (KeyboardInterrupt, SystemExit):
-            raise
         except BaseException as error:  # a failing tenant lookup, a timeout, a cancellation: refused, never a 500
+            if isinstance(error, STOPPING):
+                raise
             return self._failed(f"raised {type(error).__name__}: {printable(str(error))}")
         if not isinstance(answer, bool):
             return self._failed(f"returned {type(answer).__name__} {printable(repr(answer))}, not True or False")
