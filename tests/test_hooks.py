@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from conftest import ROOT, TEMPLATE_DIR, load_module
@@ -69,6 +71,7 @@ def origins():
     [
         "https://app.example.com",
         "https://app.example.com, https://admin.example.com:8443 https://*.preview.example.com",
+        "https://faß.de https://*.city.kawasaki.jp",
     ],
 )
 def test_production_origins_accepted(origins, value):
@@ -76,11 +79,41 @@ def test_production_origins_accepted(origins, value):
 
 
 # The rules themselves are the generated project's (tests/test_origins.py): the hook must only say what the app says.
-@pytest.mark.parametrize("value", ["", "*", "http://app.example.com", "https://*.github.io", "https://localhost:3000"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "*",
+        "http://app.example.com",
+        "https://*.github.io",
+        "https://*.kawasaki.jp",
+        "https://localhost:3000",
+        "https://[::ffff:127.0.0.1]",
+        "https://0x7f.0.0.1",
+        "https://xn--zz.example",
+    ],
+)
 def test_production_origins_refused_with_the_app_s_own_message(origins, value):
     with pytest.raises(origins.OriginError) as refused:
         origins.parse_allowlist(value, environment="production")
     assert pre_gen.origins_problem(value, origins) == f"production_origins: {refused.value}"
+
+
+@pytest.mark.parametrize(("value", "warned"), [("https://*.preview.example.com", True), ("https://faß.de", False)])
+def test_without_publicsuffixlist_a_wildcard_is_left_to_the_app_and_said_so(monkeypatch, capsys, value, warned):
+    """cookiecutter's Python may lack publicsuffixlist: only a wildcard needs it, and the hook says which package."""
+    monkeypatch.setitem(sys.modules, "publicsuffixlist", None)  # import publicsuffixlist: ModuleNotFoundError
+    answers = {"project_slug": "my-api", "package_name": "my_api", "production_origins": value}
+    assert pre_gen.main(answers, str(ROOT)) == 0
+    message = "production_origins not checked here: it needs the publicsuffixlist package"
+    assert (message in capsys.readouterr().err) == warned
+
+
+def test_without_publicsuffixlist_the_other_answers_are_still_checked(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "publicsuffixlist", None)
+    answers = {"project_slug": "Bad Slug", "package_name": "my_api", "production_origins": "https://*.example.com"}
+    assert pre_gen.main(answers, str(ROOT)) == 1
+    assert "ERROR: project_slug 'Bad Slug'" in capsys.readouterr().err
 
 
 def test_template_dir_found_from_an_absolute_or_relative_repo_dir(monkeypatch):

@@ -26,7 +26,11 @@ RUNTIME_PACKAGES = {
     "itsdangerous",
     "markupsafe",
     "blinker",
+    "idna",
+    "publicsuffixlist",
 }
+# What the template's tests and the pre-generation hook's tests judge origins with, as the app does.
+ORIGIN_LIBRARIES = ("idna", "publicsuffixlist")
 PYTHON_VERSIONS = json.loads((ROOT / "cookiecutter.json").read_text())["python_version"]
 STALE = "uv.lock does not agree with pyproject.toml: run `python3 tasks.py lock` at the template's root"
 
@@ -99,3 +103,12 @@ def test_root_pins_its_test_requirements_with_hashes_and_the_template_s_uv():
     assert set(ranges) <= {pin[1] for pin in pins}
     uv_version = json.loads((ROOT / "cookiecutter.json").read_text())["_uv_version"]
     assert f"\nuv=={uv_version} \\\n" in pinned
+
+
+def test_the_root_judges_origins_with_the_versions_the_app_locks(default_project):
+    """The hook's tests run origins.py in the root's .venv: with the lock's idna and Public Suffix List, they
+    refuse exactly what the app refuses. `python3 tasks.py lock` moves both together."""
+    pinned = (ROOT / "requirements-dev.txt").read_text()
+    locked = locked_packages(default_project)
+    for name in ORIGIN_LIBRARIES:
+        assert f"\n{name}=={locked[name]['version']} \\\n" in pinned, name
