@@ -132,11 +132,7 @@ def init_app(app: Flask, settings: CorsSettings) -> None:
             f"{type(app).__name__})"
         )
     state = app.extensions[STATE_KEY] = CorsState(settings.environment, settings.policies, settings.write_exempt_paths)
-
-    def current_wsgi_app(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        return app.wsgi_app(environ, start_response)
-
-    state.served = behind_proxies(state.wrap(current_wsgi_app), settings.trusted_proxy_hops, settings.trusted_proxies)
+    state.served = behind_proxies(state.wrap(app), settings.trusted_proxy_hops, settings.trusted_proxies)
 
 
 def refuse_other_cors(app: Flask) -> None:
@@ -279,18 +275,19 @@ class CorsState:
     def _answers_for(self, canonical: str) -> PolicyAnswers | None:
         return self._by_prefix.get(longest_prefix(self._by_prefix, canonical, self._longest_prefix))
 
-    def wrap(self, wsgi_app: WSGIApp) -> WSGIApp:
+    def wrap(self, app: Flask) -> WSGIApp:
+        """The layer, in front of whatever `app.wsgi_app` is at each request."""
         strict = self.environment in STRICT_ENVIRONMENTS
 
         def cors_layer(environ: dict, start_response: Callable) -> Iterable[bytes]:
             path = environ.get("PATH_INFO", "")
-            canonical = canonical_path(path)
-            if canonical is None:
-                start_response("400 BAD REQUEST", [*_json_headers(_DOT_SEGMENT_ERROR), VARY_ORIGIN])
-                return [_DOT_SEGMENT_ERROR]
-            if canonical is not path:
-                environ["PATH_INFO"] = canonical  # the router dispatches exactly the path judged here
-            answers = self._answers_for(canonical)
+            if "//" in path or "/." in path or path[:1] != "/":  # else canonical_path(path) is path
+                canonical = canonical_path(path)
+                if canonical is None:
+                    start_response("400 BAD REQUEST", [*_json_headers(_DOT_SEGMENT_ERROR), VARY_ORIGIN])
+                    return [_DOT_SEGMENT_ERROR]
+                environ["PATH_INFO"] = path = canonical  # the router dispatches exactly the path judged here
+            answers = self._answers_for(path)
             refused = self.writes.refuse(environ, answers, start_response)
             if refused is not None:
                 return refused
@@ -330,7 +327,7 @@ class CorsState:
                     response_headers = [*with_vary_origin(response_headers), *cors]
                 return start_response(status, response_headers, exc_info)
 
-            body = wsgi_app(environ, start_response_with_cors)
+            body = app.wsgi_app(environ, start_response_with_cors)
             if not conflict:
                 return body
             if hasattr(body, "close"):
