@@ -10,7 +10,8 @@ by the CORS layer before Flask sees it, as Go's net/http.CrossOriginProtection d
 - an Origin the policy covering the path allows (its allowlist, or its dynamic_origins) passes:
   the front ends CORS lets read are the ones trusted to write. A public policy trusts nobody
   (every origin may read it, none may write to it); a path no policy covers (a form route outside
-  /api/) trusts the default policy's front ends, the site's own;
+  /api/) trusts the default policy's listed front ends, the site's own, never the origins its
+  dynamic_origins allows (trusted on that policy's own paths only);
 - any other `Sec-Fetch-Site` (cross-site, same-site) is refused;
 - without `Sec-Fetch-Site` (a browser older than 2023), an Origin other than the request's own,
   `null` included, is refused;
@@ -76,8 +77,8 @@ def refusal(
 def own_origin(environ: dict) -> str:
     """The origin the client asked for: scheme and Host, as a browser writes an Origin (no default port).
 
-    Behind TRUSTED_PROXY_HOPS proxies, ProxyFix has already put the scheme and host the client used
-    in place of the proxy's.
+    Behind TRUSTED_PROXY_HOPS proxies, for a request from TRUSTED_PROXIES, ProxyFix has already put the
+    scheme and host the client used in place of the proxy's.
     """
     scheme = environ["wsgi.url_scheme"]
     host = environ.get("HTTP_HOST", "").lower().removesuffix(_DEFAULT_PORTS.get(scheme, ""))
@@ -101,7 +102,8 @@ class WriteProtection:
 
     environment: str
     exempt_paths: tuple[str, ...] = ()
-    # Who may write to a path no policy covers: the default policy's front ends.
+    # Who may write to a path no policy covers: the default policy's listed front ends (the layer gives
+    # its answers without dynamic_origins).
     uncovered: PolicyAnswers | None = None
     refusals: RefusalLog = field(init=False)
 
