@@ -151,14 +151,21 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def browser(certificate):
-    """Headless Chromium, the front ends' host names resolved to an https page server on loopback."""
+def playwright():
+    """The one Playwright driver of the module's browsers (it runs an event loop: a second at once cannot)."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(certificate, playwright):
+    """Headless Chromium, the front ends' host names resolved to an https page server on loopback."""
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(*certificate)
-    with serve_pages(tls) as port, sync_playwright() as playwright:
+    with serve_pages(tls) as port:
         hosts = sorted({urlsplit(origin).hostname for origin in [*FRONT_ENDS, STRANGER]})
         rules = [f"MAP {host} 127.0.0.1:{port}" for host in hosts]
         rules += ["MAP * ~NOTFOUND", "EXCLUDE localhost", "EXCLUDE 127.0.0.1"]
@@ -282,3 +289,87 @@ def test_a_refused_origin_cannot_change_anything_with_the_user_s_cookies(browser
     before = server_changes(production_with_state)
     assert write_from(browser, STRANGER, production_with_state.url, WRITES[write]) == 403
     assert server_changes(production_with_state) == before
+
+
+# A front end on the API's own site, and one on another site, both allowed with credentials.
+COOKIE_API = "https://api.example.com"
+COOKIE_FRONT_ENDS = {"same site": "https://app.example.com", "another site": "https://shop.example.org"}
+SIGN_IN_AND_ASK = """async (url) => {
+    const options = {credentials: "include"};
+    const post = {...options, method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"};
+    const signedIn = (await (await fetch(url, post)).json()).user;
+    return [signedIn, (await (await fetch(url, options)).json()).user];
+}"""
+
+
+@pytest.fixture(scope="module")
+def cookie_api(certificate) -> Iterator[Gunicorn]:
+    """tests/session_target.py at https://api.example.com, in production, credentials on for both front ends,
+    and the session cookie SameSite=None: only the third-party cookie rule can keep it from a page."""
+    settings = deployment(
+        {
+            "APP_ENV": "production",
+            "CORS_ORIGINS": ", ".join(COOKIE_FRONT_ENDS.values()),
+            "CORS_ALLOW_CREDENTIALS": "true",
+            "SESSION_COOKIE_SAMESITE": "None",
+            "API_ORIGIN": COOKIE_API,
+            "PYTHONPATH": os.pathsep.join([str(PROJECT / "src"), str(PROJECT / "tests")]),
+        }
+    )
+    with serve_with_gunicorn(PROJECT, settings, "session_target:app", tls=certificate) as server:
+        yield server
+
+
+# Chromium's cookie setting (the profile's cookie_controls_mode): third-party cookies allowed, as Chrome has them
+# by default, or blocked, as Safari has them for everyone and a Chrome user may choose.
+THIRD_PARTY_COOKIES = {"allowed": 0, "blocked": 1}
+
+
+@pytest.fixture(scope="module", params=THIRD_PARTY_COOKIES)
+def cookie_browser(request, certificate, cookie_api, playwright, tmp_path_factory):
+    """Headless Chromium with a profile whose third-party cookies are allowed or blocked (the param): the front
+    ends' host names resolve to the page server, the API's to gunicorn. Yields (the param, the context)."""
+    profile = tmp_path_factory.mktemp("profile")
+    (profile / "Default").mkdir()
+    preferences = {"profile": {"cookie_controls_mode": THIRD_PARTY_COOKIES[request.param]}}
+    (profile / "Default" / "Preferences").write_text(json.dumps(preferences))
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(*certificate)
+    with serve_pages(tls) as port:
+        rules = [f"MAP {urlsplit(origin).hostname} 127.0.0.1:{port}" for origin in COOKIE_FRONT_ENDS.values()]
+        rules += [f"MAP {urlsplit(COOKIE_API).hostname} {urlsplit(cookie_api.url).netloc}", "MAP * ~NOTFOUND"]
+        context = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            args=[f"--host-resolver-rules={', '.join(rules)}"],
+            ignore_https_errors=True,
+        )
+        yield request.param, context
+        context.close()
+
+
+def sign_in_and_ask(context, origin: str) -> list[str | None]:
+    """Sign in from a page at `origin` with a credentialed fetch, then ask the API whose session the next
+    credentialed fetch carries: [the user the sign-in answered, the user the API then sees]."""
+    page = context.new_page()
+    try:
+        page.goto(f"{origin}/")
+        return page.evaluate(SIGN_IN_AND_ASK, f"{COOKIE_API}/api/_test/session")
+    finally:
+        page.close()
+
+
+def test_the_third_party_cookie_warning_names_the_front_end_browsers_keep_the_cookie_from(cookie_browser, cookie_api):
+    """Start-up warns about the front end on another site, and only about it. Where third-party cookies are
+    blocked, its sign-in leaves no cookie the next call carries, as the warning says; where they are allowed
+    it works; the same-site front end stays signed in either way."""
+    warnings = [line for line in cookie_api.log().splitlines() if "is on another site than the API" in line]
+    assert len(warnings) == cookie_api.log().count("Booting worker") >= 1
+    assert all(COOKIE_FRONT_ENDS["another site"] in line for line in warnings)
+    assert not any(COOKIE_FRONT_ENDS["same site"] + " " in line for line in warnings)
+    third_party_cookies, context = cookie_browser
+    context.clear_cookies()
+    assert sign_in_and_ask(context, COOKIE_FRONT_ENDS["same site"]) == ["ada", "ada"]
+    # The API signed the user in and the page read its answer (CORS allowed it); the cookie came back or not.
+    expected = "ada" if third_party_cookies == "allowed" else None
+    assert sign_in_and_ask(context, COOKIE_FRONT_ENDS["another site"]) == ["ada", expected]

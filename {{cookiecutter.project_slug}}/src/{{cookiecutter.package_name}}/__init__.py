@@ -11,10 +11,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import logs
 from .api import blueprints
+from .cors.caveats import log_caveats, startup_caveats
 from .cors.cli import cors_commands
 from .cors.layer import init_app, refuse_other_cors
 from .errors import register_error_handlers
-from .settings import Settings, load_settings
+from .settings import DEPLOYED, Settings, load_settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -29,6 +30,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     # A `flask` command builds the app inside its click context: its stdout is the command's output
     # (`--json` included), so log lines go to stderr there.
     logs.configure(settings.log_format, sys.stderr if click.get_current_context(silent=True) else None)
+    # What browsers will do otherwise than the policy says: cookies kept from other sites, preflight caches capped.
+    samesite, deployed = settings.session_cookie_samesite, settings.environment in DEPLOYED
+    log_caveats(startup_caveats(settings.policies, settings.api_origin, samesite, deployed=deployed))
     app = Flask(__name__)
     app.extensions["settings"] = settings
     # The session cookie: sent over https only where deployed, never readable by scripts, and SameSite.

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import click
 
-from .cors.origins import SEPARATORS, Allowlist, OriginError, parse_allowlist
+from .cors.origins import SEPARATORS, Allowlist, OriginError, normalise_origin, parse_allowlist
 from .cors.policy import (
     DEFAULT_POLICY,
     HEADER_NAME,
@@ -48,6 +48,7 @@ DEFAULTS: dict[str, str] = {
     "TRUSTED_PROXY_HOPS": "0",
     "LOG_FORMAT": "",
     "SECRET_KEY": "",
+    "API_ORIGIN": "",
     "SESSION_COOKIE_SAMESITE": "Lax",
     "CROSS_SITE_WRITE_EXEMPT_PATHS": "",
 }
@@ -111,6 +112,8 @@ class Settings:
     secret_key: str | None = field(repr=False)
     # The session cookie's SameSite attribute: Lax, Strict or None (None only where cookies are Secure).
     session_cookie_samesite: str
+    # Where browsers reach the API (https://api.example.com): whether its cookies are third-party on a front end.
+    api_origin: str | None
     # Path prefixes that accept writes from pages at any origin, such as an identity provider's callback.
     write_exempt_paths: tuple[str, ...]
     # Where each variable's value came from: SOURCE_ENVIRONMENT, SOURCE_DOTENV or SOURCE_DEFAULT
@@ -173,6 +176,7 @@ class Settings:
             log_format=_choice("LOG_FORMAT", values["LOG_FORMAT"], LOG_FORMATS),
             secret_key=secret_key,
             session_cookie_samesite=_samesite(values["SESSION_COOKIE_SAMESITE"], environment),
+            api_origin=_api_origin(values["API_ORIGIN"], environment),
             write_exempt_paths=_exempt_paths(values["CROSS_SITE_WRITE_EXEMPT_PATHS"]),
             sources=sources,
         )
@@ -321,6 +325,19 @@ def _samesite(value: str, environment: str) -> str:
             "http://localhost:<port> is on the same site"
         )
     return samesite
+
+
+def _api_origin(value: str, environment: str) -> str | None:
+    """API_ORIGIN as a browser spells it, or None when unset; one origin, no wildcard."""
+    if not value:
+        return None
+    try:
+        origin = normalise_origin(value, environment=environment)
+    except OriginError as error:
+        raise SettingsError(f"API_ORIGIN: {error}") from None
+    if "*" in origin:
+        raise SettingsError(f"API_ORIGIN={value}: the API's own origin, one host without a wildcard")
+    return origin
 
 
 def _exempt_paths(value: str) -> tuple[str, ...]:
