@@ -25,6 +25,9 @@ from .cors.policy import (
     SETTING_DEFAULTS,
     CorsPolicy,
     Policy,
+{%- if cookiecutter.auth != "none" %}
+    policy_for,
+{%- endif %}
 )
 from .logs import LOG_FORMATS
 from .policies import POLICIES
@@ -49,11 +52,19 @@ DEFAULTS: dict[str, str] = {
     "LOG_FORMAT": "",
     "SECRET_KEY": "",
     "API_ORIGIN": "",
+{%- if cookiecutter.auth != "none" %}
+    # Signing in (auth/): seconds a sign-in lasts, and the failed attempts allowed per account and per client
+    # address within the window, in seconds.
+    "LOGIN_LIFETIME": "{{ '1209600' if cookiecutter.auth == 'session' else '900' }}",
+    "LOGIN_ATTEMPTS_PER_ACCOUNT": "5",
+    "LOGIN_ATTEMPTS_PER_ADDRESS": "50",
+    "LOGIN_ATTEMPTS_WINDOW": "900",
+{%- endif %}
     "SESSION_COOKIE_SAMESITE": "Lax",
     "CROSS_SITE_WRITE_EXEMPT_PATHS": "",
 }
 # The default policy's credentials default is the template answer's; every other default is the policy's.
-CREDENTIALS_DEFAULT = "{{ 'true' if cookiecutter.allow_credentials else 'false' }}"
+CREDENTIALS_DEFAULT = "{{ cookiecutter.__credentials }}"
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 # What Kubernetes sets in every pod for a Service named cors or cors-<name>: CORS[_<NAME>]_SERVICE_HOST,
@@ -94,6 +105,22 @@ class SettingsError(click.ClickException):
     exit_code = 2
 
 
+{%- if cookiecutter.auth != "none" %}
+# The paths of the sign-in routes (api/auth.py): the CORS policy covering them must fit how users sign in.
+AUTH_PATH = "/api/auth/"
+
+
+@dataclass(frozen=True)
+class LoginSettings:
+    """How signing in behaves: how long a sign-in lasts, and the guessing limits (auth/limits.py)."""
+
+    lifetime: int
+    attempts_per_account: int
+    attempts_per_address: int
+    attempts_window: int
+
+
+{% endif -%}
 @dataclass(frozen=True)
 class Settings:
     """Everything the app and gunicorn are configured with, parsed and checked."""
@@ -114,6 +141,9 @@ class Settings:
     session_cookie_samesite: str
     # Where browsers reach the API (https://api.example.com): whether its cookies are third-party on a front end.
     api_origin: str | None
+{%- if cookiecutter.auth != "none" %}
+    login: LoginSettings
+{%- endif %}
     # Path prefixes that accept writes from pages at any origin, such as an identity provider's callback.
     write_exempt_paths: tuple[str, ...]
     # Where each variable's value came from: SOURCE_ENVIRONMENT, SOURCE_DOTENV or SOURCE_DEFAULT
@@ -177,6 +207,9 @@ class Settings:
             secret_key=secret_key,
             session_cookie_samesite=_samesite(values["SESSION_COOKIE_SAMESITE"], environment),
             api_origin=_api_origin(values["API_ORIGIN"], environment),
+{%- if cookiecutter.auth != "none" %}
+            login=_login(values, policies),
+{%- endif %}
             write_exempt_paths=_exempt_paths(values["CROSS_SITE_WRITE_EXEMPT_PATHS"]),
             sources=sources,
         )
@@ -305,6 +338,13 @@ def _secret_key(value: str, environment: str, policies: tuple[CorsPolicy, ...]) 
                 f"session cookie of the front ends calling with credentials. Set it to a random value of "
                 f"{SHORTEST_SECRET_KEY} characters or more, the same in every instance: {KEY_COMMAND}"
             )
+{%- if cookiecutter.auth == "token" %}
+        if environment in DEPLOYED:
+            raise SettingsError(
+                f"SECRET_KEY is required when APP_ENV={environment}: it signs the sign-in tokens. Set it to a random "
+                f"value of {SHORTEST_SECRET_KEY} characters or more, the same in every instance: {KEY_COMMAND}"
+            )
+{%- endif %}
         return None if environment in DEPLOYED else secrets.token_urlsafe(32)
     if len(value) < SHORTEST_SECRET_KEY:
         raise SettingsError(
@@ -340,6 +380,37 @@ def _api_origin(value: str, environment: str) -> str | None:
     return origin
 
 
+{%- if cookiecutter.auth != "none" %}
+def _login(values: Mapping[str, str], policies: tuple[CorsPolicy, ...]) -> LoginSettings:
+    """The sign-in settings, once the CORS policy of the sign-in routes is known to fit them: {% if cookiecutter.auth == "session" %}a session
+    cookie goes only on credentialed requests, so that policy must allow credentials{% else %}a token goes in the
+    Authorization header, so that policy must allow the header{% endif %}."""
+    policy = policy_for(policies, AUTH_PATH)
+{%- if cookiecutter.auth == "session" %}
+    if policy is None or not policy.allow_credentials:
+        variable = policy.variable("ALLOW_CREDENTIALS") if policy else "CORS_ALLOW_CREDENTIALS"
+        raise SettingsError(
+            f"{variable}=false, yet users sign in with a session cookie, which browsers send on credentialed "
+            f"requests only: set {variable}=true (the policy of {AUTH_PATH}), or sign in with tokens instead"
+        )
+{%- else %}
+    if policy is None or "authorization" not in {name.lower() for name in policy.allow_headers}:
+        variable = policy.variable("ALLOW_HEADERS") if policy else "CORS_ALLOW_HEADERS"
+        listed = [*policy.allow_headers, "Authorization"] if policy else ["Authorization"]
+        raise SettingsError(
+            f"{variable} leaves out Authorization, the header that carries the sign-in token, so browsers would "
+            f'refuse every signed-in call from a front end: set {variable}="{", ".join(listed)}"'
+        )
+{%- endif %}
+    return LoginSettings(
+        lifetime=_integer("LOGIN_LIFETIME", values["LOGIN_LIFETIME"], 60, 31_536_000),
+        attempts_per_account=_integer("LOGIN_ATTEMPTS_PER_ACCOUNT", values["LOGIN_ATTEMPTS_PER_ACCOUNT"], 1, 1000),
+        attempts_per_address=_integer("LOGIN_ATTEMPTS_PER_ADDRESS", values["LOGIN_ATTEMPTS_PER_ADDRESS"], 1, 100_000),
+        attempts_window=_integer("LOGIN_ATTEMPTS_WINDOW", values["LOGIN_ATTEMPTS_WINDOW"], 1, 86_400),
+    )
+
+
+{% endif -%}
 def _exempt_paths(value: str) -> tuple[str, ...]:
     """Path prefixes, each starting with '/'; '/' alone, which would turn the protection off, is refused."""
     paths = tuple(_items(value))
