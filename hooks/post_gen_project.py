@@ -1,4 +1,4 @@
-"""Remove the optional files the answers left out, write the local .env (with a SECRET_KEY of its own) and
+"""Remove the optional files the answers left out, keep the lock of the chosen dependencies, write the local .env (with a SECRET_KEY of its own) and
 print the next steps.
 
 Offline, and safe to run twice: a file already removed stays removed, and an existing .env holds
@@ -14,9 +14,18 @@ from pathlib import Path
 from types import ModuleType
 
 
-def unselected_paths(*, use_docker: bool, ci: str, use_pre_commit: bool) -> list[str]:
+# The lock of a project without the database's dependencies, made by the template's `tasks.py lock`.
+NO_DATABASE_LOCK = "uv-database-none.lock"
+
+
+def unselected_paths(*, use_docker: bool, ci: str, use_pre_commit: bool, database: str, package: str) -> list[str]:
     """The optional files and folders, relative to the project, that the answers leave out."""
     paths = []
+    if database == "none":
+        paths += [
+            f"src/{package}/{name}" for name in ("db.py", "models.py", "migrate.py", "migrations", "api/items.py")
+        ]
+        paths += ["tests/test_items.py", "tests/test_migrations.py", "tests/postgres.py", "docs/database.md"]
     if not use_docker:
         paths += ["Dockerfile", ".dockerignore", "deploy"]
     if ci != "github":
@@ -34,6 +43,14 @@ def remove_paths(project_dir: Path, paths: list[str]) -> None:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
+
+
+def keep_lock(project_dir: Path, database: str) -> None:
+    """uv.lock for the chosen dependencies: the template's second lock in its place when there is no database."""
+    spare = project_dir / NO_DATABASE_LOCK
+    if spare.exists() and database == "none":
+        spare.replace(project_dir / "uv.lock")
+    spare.unlink(missing_ok=True)
 
 
 def load_project_tasks(project_dir: Path) -> ModuleType:
@@ -61,7 +78,10 @@ if __name__ == "__main__":
             use_docker="{{ cookiecutter.use_docker }}" == "True",
             ci="{{ cookiecutter.ci }}",
             use_pre_commit="{{ cookiecutter.use_pre_commit }}" == "True",
+            database="{{ cookiecutter.database }}",
+            package="{{ cookiecutter.package_name }}",
         ),
     )
+    keep_lock(Path.cwd(), "{{ cookiecutter.database }}")
     load_project_tasks(Path.cwd()).write_local_dotenv(Path.cwd())
     print(next_steps("{{ cookiecutter.project_slug }}"))

@@ -137,15 +137,32 @@ def test_next_steps_name_the_commands():
 @pytest.mark.parametrize(
     ("answers", "left_out"),
     [
-        ({"use_docker": True, "ci": "github", "use_pre_commit": True}, []),
         (
-            {"use_docker": False, "ci": "none", "use_pre_commit": False},
-            ["Dockerfile", ".dockerignore", "deploy", ".github", ".pre-commit-config.yaml"],
+            {"use_docker": True, "ci": "github", "use_pre_commit": True, "database": "postgresql"},
+            [],
+        ),
+        (
+            {"use_docker": False, "ci": "none", "use_pre_commit": False, "database": "none"},
+            [
+                *(f"src/app/{name}" for name in ("db.py", "models.py", "migrate.py", "migrations", "api/items.py")),
+                *("tests/test_items.py", "tests/test_migrations.py", "tests/postgres.py", "docs/database.md"),
+                *("Dockerfile", ".dockerignore", "deploy", ".github", ".pre-commit-config.yaml"),
+            ],
         ),
     ],
 )
 def test_unselected_paths_follow_the_answers(answers, left_out):
-    assert post_gen.unselected_paths(**answers) == left_out
+    assert post_gen.unselected_paths(**answers, package="app") == left_out
+
+
+@pytest.mark.parametrize(("database", "lock"), [("postgresql", "with"), ("none", "without")])
+def test_the_lock_of_the_chosen_dependencies_is_kept(tmp_path, database, lock):
+    (tmp_path / "uv.lock").write_text("with")
+    (tmp_path / post_gen.NO_DATABASE_LOCK).write_text("without")
+    for _ in range(2):
+        post_gen.keep_lock(tmp_path, database)
+        assert [path.name for path in tmp_path.iterdir()] == ["uv.lock"]
+        assert (tmp_path / "uv.lock").read_text() == lock
 
 
 def test_remove_paths_removes_files_and_folders_and_is_safe_to_run_twice(tmp_path):

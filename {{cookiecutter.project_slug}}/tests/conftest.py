@@ -18,9 +18,12 @@ import pytest
 from flask import Flask
 from werkzeug.exceptions import HTTPException, NotFound
 
-from {{ cookiecutter.package_name }} import create_app
+from {{ cookiecutter.package_name }} import create_app{% if cookiecutter.database == "postgresql" %}, db{% endif %}
 from {{ cookiecutter.package_name }}.cors.origins import Allowlist, parse_allowlist
 from {{ cookiecutter.package_name }}.cors.policy import DEFAULT_POLICY, Policy
+{%- if cookiecutter.database == "postgresql" %}
+from {{ cookiecutter.package_name }}.models import Base
+{%- endif %}
 from {{ cookiecutter.package_name }}.policies import POLICIES
 from {{ cookiecutter.package_name }}.settings import DEFAULTS, Settings
 
@@ -30,6 +33,12 @@ PRODUCTION_ORIGINS = "{{ cookiecutter.production_origins }}"
 PREVIEW_WILDCARD = "https://*.preview.example.com"
 PRODUCTION_CORS_ORIGINS = f"{PRODUCTION_ORIGINS}, {PREVIEW_WILDCARD}"
 
+{%- if cookiecutter.database == "postgresql" %}
+# The database of the apps the tests build: in memory in development and testing, so each app starts empty; where
+# deployed, a PostgreSQL address nothing listens on (port 9, discard): settings require one, these tests never connect.
+TEST_DATABASE_URL = "sqlite://"
+DEPLOYED_DATABASE_URL = "postgresql+psycopg://api@127.0.0.1:9/api"
+{% endif %}
 # What deployments with credentials on must set: a SECRET_KEY (never this one).
 SECRET_KEY = "test-only-secret-key-0123456789abcdefghij"  # noqa: S105 (a test value)
 # Production with credentials on, the strictest deployment: the variables the API needs for it.
@@ -38,6 +47,9 @@ CREDENTIALED_PRODUCTION = {
     "CORS_ORIGINS": PRODUCTION_CORS_ORIGINS,
     "CORS_ALLOW_CREDENTIALS": "true",
     "SECRET_KEY": SECRET_KEY,
+{%- if cookiecutter.database == "postgresql" %}
+    "DATABASE_URL": DEPLOYED_DATABASE_URL,
+{%- endif %}
 }
 
 # The project's gunicorn settings, which gunicorn's master runs before it starts a worker.
@@ -119,6 +131,14 @@ def cors_headers(response) -> dict[str, str]:
     return {name: value for name, value in response.headers if name.lower().startswith("access-control-")}
 
 
+def assert_json_error(response, status: int) -> None:
+    """The response is the JSON error errors.py makes, with `status`."""
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    assert response.json["error"]["status"] == status
+    assert set(response.json["error"]) == {"status", "title", "detail"}
+
+
 def vary(response) -> list[str]:
     """The request headers the response's Vary names, lowercase."""
     return [item.strip().lower() for item in response.headers.get("Vary", "").split(",") if item.strip()]
@@ -158,15 +178,41 @@ def other_allowlists(declarations: tuple[Policy, ...] = POLICIES) -> dict[str, s
 
 
 def deployment(variables: dict[str, str]) -> dict[str, str]:
-    """A deployment's variables: `variables`, with other_allowlists() and a SECRET_KEY where they set none."""
-    return {**other_allowlists(), "SECRET_KEY": SECRET_KEY, **variables}
+    """A deployment's variables: `variables`, with other_allowlists(){% if cookiecutter.database == "postgresql" %}, a DATABASE_URL{% endif %} and a SECRET_KEY where
+    they set none."""
+    return {
+        **other_allowlists(),
+{%- if cookiecutter.database == "postgresql" %}
+        "DATABASE_URL": DEPLOYED_DATABASE_URL,
+{%- endif %}
+        "SECRET_KEY": SECRET_KEY,
+        **variables,
+    }
 
 
 def settings_from(
     environ: dict[str, str], dotenv: dict[str, str] | None = None, declarations: tuple[Policy, ...] = POLICIES
 ) -> Settings:
-    """Settings.from_environ, with other_allowlists() where `environ` does not set them."""
-    return Settings.from_environ({**other_allowlists(declarations), **environ}, dotenv, declarations)
+    """Settings.from_environ, with other_allowlists() {% if cookiecutter.database == "postgresql" %}and a database {% endif %}where `environ` does not set them."""
+    defaults = other_allowlists(declarations)
+{%- if cookiecutter.database == "postgresql" %}
+    defaults["DATABASE_URL"] = database_url(environ.get("APP_ENV", ""))
+{%- endif %}
+    return Settings.from_environ({**defaults, **environ}, dotenv, declarations)
+{%- if cookiecutter.database == "postgresql" %}
+
+
+def database_url(environment: str) -> str:
+    """TEST_DATABASE_URL in development and testing, DEPLOYED_DATABASE_URL elsewhere (production when unset)."""
+    return TEST_DATABASE_URL if environment in ("development", "testing") else DEPLOYED_DATABASE_URL
+
+
+def create_tables(app: Flask) -> Flask:
+    """`app` with the tables of models.py in its (empty, in-memory) database; test_migrations.py proves that
+    the migrations make the same ones."""
+    Base.metadata.create_all(db.engine(app))
+    return app
+{%- endif %}
 
 
 def skip_or_fail(reason: str, required_by: str = "REQUIRE_BROWSER") -> NoReturn:
@@ -200,7 +246,8 @@ def make_app() -> Callable[..., Flask]:
 
 @pytest.fixture
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPatch:
-    """os.environ without this API's variables but other_allowlists(), and a working directory without a .env file.
+    """os.environ without this API's variables but other_allowlists(){% if cookiecutter.database == "postgresql" %} and DEPLOYED_DATABASE_URL{% endif %}, and a working
+    directory without a .env file.
 
     For the code that reads the process environment itself; set variables with the monkeypatch
     returned, so they are undone after the test.
@@ -212,5 +259,8 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPat
     monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
     for name, value in other_allowlists().items():
         monkeypatch.setenv(name, value)
+{%- if cookiecutter.database == "postgresql" %}
+    monkeypatch.setenv("DATABASE_URL", DEPLOYED_DATABASE_URL)
+{%- endif %}
     monkeypatch.chdir(tmp_path)
     return monkeypatch

@@ -290,7 +290,7 @@ def test_cors_origins_refusals_name_the_variable_and_quote_the_entry(origins, qu
 
 def test_variables_of_other_programs_change_nothing():
     """FLASK_CORS_* included: Flask-CORS reads it through app.config, which this project never gives it."""
-    others = {"DATABASE_URL": "postgres://db", "FLASK_CORS_ORIGINS": "*", "FLASK_CORS_SUPPORTS_CREDENTIALS": "true"}
+    others = {"PGHOST": "db", "FLASK_CORS_ORIGINS": "*", "FLASK_CORS_SUPPORTS_CREDENTIALS": "true"}
     assert conftest.settings_from({**PRODUCTION, **others}) == conftest.settings_from(PRODUCTION)
 
 
