@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable{% if cookiecutter.database == "postgresql" %}, Iterator{% endif %}
 from importlib.util import find_spec
 from pathlib import Path
 from typing import NoReturn
@@ -18,14 +18,15 @@ import pytest
 from flask import Flask
 from werkzeug.exceptions import HTTPException, NotFound
 
-from {{ cookiecutter.package_name }} import create_app{% if cookiecutter.database == "postgresql" %}, db{% endif %}
+from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors.origins import Allowlist, parse_allowlist
 from {{ cookiecutter.package_name }}.cors.policy import DEFAULT_POLICY, Policy
-{%- if cookiecutter.database == "postgresql" %}
-from {{ cookiecutter.package_name }}.models import Base
-{%- endif %}
 from {{ cookiecutter.package_name }}.policies import POLICIES
 from {{ cookiecutter.package_name }}.settings import DEFAULTS, Settings
+{%- if cookiecutter.database == "postgresql" %}
+
+import postgres
+{%- endif %}
 
 # The front ends this API serves in production, as .env.example lists them.
 PRODUCTION_ORIGINS = "{{ cookiecutter.production_origins }}"
@@ -196,22 +197,15 @@ def settings_from(
     """Settings.from_environ, with other_allowlists() {% if cookiecutter.database == "postgresql" %}and a database {% endif %}where `environ` does not set them."""
     defaults = other_allowlists(declarations)
 {%- if cookiecutter.database == "postgresql" %}
-    defaults["DATABASE_URL"] = database_url(environ.get("APP_ENV", ""))
+    defaults["DATABASE_URL"] = database_for(environ.get("APP_ENV", ""))
 {%- endif %}
     return Settings.from_environ({**defaults, **environ}, dotenv, declarations)
 {%- if cookiecutter.database == "postgresql" %}
 
 
-def database_url(environment: str) -> str:
+def database_for(environment: str) -> str:
     """TEST_DATABASE_URL in development and testing, DEPLOYED_DATABASE_URL elsewhere (production when unset)."""
     return TEST_DATABASE_URL if environment in ("development", "testing") else DEPLOYED_DATABASE_URL
-
-
-def create_tables(app: Flask) -> Flask:
-    """`app` with the tables of models.py in its (empty, in-memory) database; test_migrations.py proves that
-    the migrations make the same ones."""
-    Base.metadata.create_all(db.engine(app))
-    return app
 {%- endif %}
 
 
@@ -231,7 +225,24 @@ def require_chromium() -> None:
         skip_or_fail(f"no Chromium at {CHROMIUM}: install one (apt-get install chromium) or set CHROMIUM_PATH")
 
 
-@pytest.fixture
+{% if cookiecutter.database == "postgresql" %}@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server's URL, for the session (tests/postgres.py); skipped or failed
+    (REQUIRE_POSTGRES=1) without Debian's postgresql binaries."""
+    binaries = postgres.find_binaries()
+    if binaries is None:
+        skip_or_fail(f"no PostgreSQL under {postgres.BINARIES}: apt-get install postgresql", "REQUIRE_POSTGRES")
+    with postgres.postgres_server(binaries) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """In-memory SQLite; with `pytest -m postgres`, a real PostgreSQL server."""
+    return TEST_DATABASE_URL if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+
+
+{% endif %}@pytest.fixture
 def make_app() -> Callable[..., Flask]:
     """Build an app from variables: make_app(APP_ENV="testing", CORS_ORIGINS="http://localhost:3000").
 

@@ -20,7 +20,7 @@ def validation_error_response(error: ValidationError) -> Response:
         fields.setdefault(".".join(str(part) for part in problem["loc"]) or "body", problem["msg"])
     detail = "; ".join(f"{name}: {message}" for name, message in fields.items())
     response = jsonify(
-        error={"status": 422, "title": UnprocessableEntity.name, "detail": detail or str(error), "fields": fields}
+        error={"status": 422, "title": UnprocessableEntity().name, "detail": detail or str(error), "fields": fields}
     )
     response.status_code = 422
     return response
