@@ -73,7 +73,7 @@ def reset_database(app: Flask) -> None:
 
 def conformance_app() -> Flask:
     """The app in testing, every policy given the production origins and credentials where it can have them."""
-    variables = {"APP_ENV": "testing", "SECRET_KEY": conftest.SECRET_KEY}
+    variables = {"APP_ENV": "testing", "SECRET_KEY": conftest.SECRET_KEY, "API_DOCS": "true"}
 {%- if cookiecutter.database == "postgresql" %}
     variables["DATABASE_URL"] = conftest.TEST_DATABASE_URL
 {%- endif %}

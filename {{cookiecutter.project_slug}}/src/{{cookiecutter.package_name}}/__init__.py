@@ -35,7 +35,9 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     app = OpenAPI(
         __name__,
         info=Info(title="{{ cookiecutter.project_name }}", version="0.1.0"),
+        security_schemes={},  # none yet; left unset, the document would hold `securitySchemes: null`, invalid
         doc_ui=False,  # its pages use inline scripts: openapi.py serves the document and a page of ours
+        static_folder=None,  # an API: no /static/ route
         validation_error_callback=validation_error_response,
     )
     app.extensions["settings"] = settings

@@ -3,7 +3,7 @@ pydantic models) and /api/docs, Swagger UI reading it.
 
 The page's files come from installed packages (Swagger UI's from flask-openapi3-swagger), never a CDN:
 it works offline, and under its own Content-Security-Policy, which allows no inline script or style and
-nothing from another origin. Registered only when API_DOCS is on (settings.py: not in production).
+nothing from another origin. Registered only when API_DOCS is on (by default in development and staging).
 """
 
 from __future__ import annotations

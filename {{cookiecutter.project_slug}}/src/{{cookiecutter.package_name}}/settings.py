@@ -147,7 +147,7 @@ class Settings:
     # Where each variable's value came from: SOURCE_ENVIRONMENT, SOURCE_DOTENV or SOURCE_DEFAULT
     # (for LOG_FORMAT, whose default depends on APP_ENV, "default for APP_ENV=<environment>").
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
-    # /api/openapi.json and the /api/docs page: on everywhere but production, unless API_DOCS says otherwise.
+    # /api/openapi.json and the /api/docs page: on in development and staging, unless API_DOCS says otherwise.
     api_docs: bool = True
 {%- if cookiecutter.database == "postgresql" %}
     database: DatabaseSettings | None = None
@@ -211,7 +211,7 @@ class Settings:
             session_cookie_samesite=_samesite(values["SESSION_COOKIE_SAMESITE"], environment),
             write_exempt_paths=_exempt_paths(values["CROSS_SITE_WRITE_EXEMPT_PATHS"]),
             sources=sources,
-            api_docs=_boolean("API_DOCS", values["API_DOCS"] or str(environment != "production")),
+            api_docs=_boolean("API_DOCS", values["API_DOCS"] or str(environment in ("development", "staging"))),
 {%- if cookiecutter.database == "postgresql" %}
             database=DatabaseSettings(
                 url=_database_url(values["DATABASE_URL"], environment),
