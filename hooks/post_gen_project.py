@@ -1,5 +1,5 @@
-"""Remove the optional files the answers left out, keep the lock of the chosen dependencies, write the local .env (with a SECRET_KEY of its own) and
-print the next steps.
+"""Remove the optional files the answers left out, keep the lock of the chosen dependencies, write the local
+.env (with a SECRET_KEY of its own) and print the next steps.
 
 Offline, and safe to run twice: a file already removed stays removed, and an existing .env holds
 the developer's own values, so it is never overwritten. The .env is written by the project's own
@@ -12,7 +12,6 @@ import importlib.util
 import shutil
 from pathlib import Path
 from types import ModuleType
-
 
 # The lock of a project without the database's dependencies, made by the template's `tasks.py lock`.
 NO_DATABASE_LOCK = "uv-database-none.lock"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask_openapi3 import APIBlueprint
 
 import conftest
 
@@ -12,7 +13,7 @@ def client(make_app):
     return make_app(APP_ENV="testing", CORS_ORIGINS="http://localhost:3000", API_DOCS="true").test_client()
 
 
-def test_the_document_is_valid_openapi_3_1_and_describes_every_route(client):
+def test_the_document_is_valid_openapi_3_1_and_describes_every_api_blueprint_route(client):
     from openapi_spec_validator import OpenAPIV31SpecValidator  # heavy: imported by the test that needs it
 
     document = client.get("/api/openapi.json").json
@@ -21,7 +22,8 @@ def test_the_document_is_valid_openapi_3_1_and_describes_every_route(client):
     app = client.application
     described = {(path, method.upper()) for path, operations in document["paths"].items() for method in operations}
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("openapi."):
+        # A plain Flask Blueprint's routes are served but not described: only flask-openapi3's are.
+        if not isinstance(app.blueprints.get(rule.endpoint.partition(".")[0]), APIBlueprint):
             continue
         path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
