@@ -14,6 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = ROOT / "{{cookiecutter.project_slug}}"
+# What a deployed default bake needs besides its allowlist: a PostgreSQL URL. Nothing listens on port 9 (discard): the
+# routes these tests ask never open a connection.
+DEPLOYED_DATABASE = {"DATABASE_URL": "postgresql+psycopg://api@127.0.0.1:9/api"}
 JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%")  # ${{ ... }}, a GitHub Actions expression, is meant to stay
 
 

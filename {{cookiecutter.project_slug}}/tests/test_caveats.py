@@ -3,11 +3,12 @@ preflight cache Chromium caps. Each is one WARNING at start-up and a line in `fl
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import pytest
 
-from {{ cookiecutter.package_name }}.cors.caveats import CHROMIUM_MAX_AGE, site, startup_caveats
+from {{ cookiecutter.package_name }}.cors.caveats import CHROMIUM_MAX_AGE, site, startup_caveats, third_party_caveats
 from {{ cookiecutter.package_name }}.settings import SettingsError
 
 import conftest
@@ -62,12 +63,8 @@ def test_a_credentialed_front_end_on_another_site_is_one_warning_at_start_up(cap
 
 @pytest.mark.parametrize(
     "variables",
-    [
-        {"CORS_ALLOW_CREDENTIALS": "false"},
-        {"CORS_ORIGINS": SAME_SITE},
-        {"API_ORIGIN": "https://api.example.org"} | {"CORS_ORIGINS": OTHER_SITE},
-    ],
-    ids=["without credentials", "same site only", "the API on the front end's site"],
+    [{"CORS_ORIGINS": SAME_SITE}, {"API_ORIGIN": "https://api.example.org"} | {"CORS_ORIGINS": OTHER_SITE}],
+    ids=["same site only", "the API on the front end's site"],
 )
 def test_no_warning_where_the_cookies_reach_the_api(caplog, make_app, variables):
     assert warnings(caplog, make_app, **conftest.deployment({**CREDENTIALED, **variables})) == []
@@ -135,6 +132,12 @@ def test_check_of_a_preflight_names_the_capped_max_age(make_app):
     result = app.test_cli_runner().invoke(args=["cors", "check", SAME_SITE, "--method", "PUT"])
     assert result.exit_code == 0, result.output
     assert "Caveat (CORS_MAX_AGE): 86400 seconds is above Chromium's cap" in result.output
+
+
+def test_a_policy_without_credentials_sends_no_cookie_to_lose():
+    settings = conftest.settings_from(conftest.deployment(CREDENTIALED))
+    without = dataclasses.replace(settings.policy(), allow_credentials=False)
+    assert third_party_caveats([without], API, "Lax") == []
 
 
 def test_startup_caveats_are_pure():

@@ -175,7 +175,9 @@ def test_probe_judges_the_front_ends_against_the_deployments_own_site(monkeypatc
     assert caveats and all(f"another site than the API at {url}" in caveat["message"] for caveat in caveats)
 
 
-def test_probe_without_credentials_has_no_caveat():
+@conftest.credentials_off
+def test_probe_without_credentials_has_no_caveat(monkeypatch):
+    monkeypatch.setitem(SETTINGS, "CORS_ALLOW_CREDENTIALS", "false")
     with deployed() as url:
         result = probe_command(url)
     assert "Caveat" not in result.output

@@ -14,7 +14,9 @@ from {{ cookiecutter.package_name }}.auth.sessions import UserSession
 from {{ cookiecutter.package_name }}.settings import SettingsError
 
 import conftest
-from test_auth import EMAIL, FRONT_END, PASSWORD, login
+from conftest import ALLOWED_ORIGINS, EMAIL, PASSWORD, login
+
+FRONT_END = ALLOWED_ORIGINS[0]
 
 
 def cookie(response) -> dict[str, str]:

@@ -13,7 +13,10 @@ from {{ cookiecutter.package_name }}.auth import tokens
 from {{ cookiecutter.package_name }}.settings import SettingsError
 
 import conftest
-from test_auth import FRONT_END, STRANGER, login
+from conftest import ALLOWED_ORIGINS, login
+
+FRONT_END = ALLOWED_ORIGINS[0]
+STRANGER = "https://evil.example.net"
 
 
 def me(client, token: str):
@@ -64,7 +67,11 @@ def test_logout_ends_every_token_of_the_user(api):
 
 @pytest.mark.parametrize(("origin", "allowed"), [(FRONT_END, True), (STRANGER, False)])
 def test_the_authorization_preflight_is_allowed_where_the_policy_allows_the_origin(api, origin, allowed):
-    asked = {"Origin": origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"}
+    asked = {
+        "Origin": origin,
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization",
+    }
     headers = conftest.cors_headers(api.options("/api/auth/me", headers=asked))
     assert ("authorization" in headers.get("Access-Control-Allow-Headers", "").lower()) == allowed
     assert (headers.get("Access-Control-Allow-Origin") == origin) == allowed
@@ -85,7 +92,9 @@ def test_where_deployed_tokens_need_a_secret_key():
     del variables["SECRET_KEY"]
     with pytest.raises(SettingsError) as error:
         conftest.settings_from(variables)
-    assert str(error.value.message).startswith("SECRET_KEY is required when APP_ENV=production: it signs the sign-in tokens")
+    assert str(error.value.message).startswith(
+        "SECRET_KEY is required when APP_ENV=production: it signs the sign-in tokens"
+    )
 
 
 def test_credentials_on_beside_tokens_is_a_warning(make_app, caplog):

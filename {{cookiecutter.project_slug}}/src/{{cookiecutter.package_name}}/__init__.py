@@ -6,19 +6,22 @@ import os
 import sys
 
 import click
-from flask import Flask
+from flask_openapi3 import APIBlueprint, Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import logs
+from . import {% if cookiecutter.auth != "none" %}auth, {% endif %}{% if cookiecutter.database == "postgresql" %}db, {% endif %}logs, openapi
 from .api import blueprints
 from .cors.caveats import log_caveats, startup_caveats
 from .cors.cli import cors_commands
 from .cors.layer import init_app, refuse_other_cors
-from .errors import register_error_handlers
+from .errors import register_error_handlers, validation_error_response
+{%- if cookiecutter.database == "postgresql" %}
+from .migrate import db_command
+{%- endif %}
 from .settings import DEPLOYED, Settings, load_settings
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None) -> OpenAPI:
     """Build the app from `settings`, or from the environment when none are given.
 
     Only the `flask` command (local development) reads .env: a server started with
@@ -33,7 +36,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     # What browsers will do otherwise than the policy says: cookies kept from other sites, preflight caches capped.
     samesite, deployed = settings.session_cookie_samesite, settings.environment in DEPLOYED
     log_caveats(startup_caveats(settings.policies, settings.api_origin, samesite, deployed=deployed))
-    app = Flask(__name__)
+    # flask-openapi3's Flask: each route's pydantic models check its requests, and describe it in the document.
+    app = OpenAPI(
+        __name__,
+        info=Info(title="{{ cookiecutter.project_name }}", version="0.1.0"),
+        security_schemes={},  # none yet; left unset, the document would hold `securitySchemes: null`, invalid
+        doc_ui=False,  # its pages use inline scripts: openapi.py serves the document and a page of ours
+        static_folder=None,  # an API: no /static/ route
+        validation_error_callback=validation_error_response,
+    )
     app.extensions["settings"] = settings
     # The session cookie: sent over https only where deployed, never readable by scripts, and SameSite.
     app.config.update(
@@ -44,9 +55,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     init_app(app, settings)
     app.cli.add_command(cors_commands)
+{%- if cookiecutter.database == "postgresql" %}
+    db.init_app(app, settings.database)
+    app.cli.add_command(db_command)
+{%- endif %}
+{%- if cookiecutter.auth != "none" %}
+    auth.init_app(app)
+{%- endif %}
     register_error_handlers(app)
     for blueprint in blueprints:
-        app.register_blueprint(blueprint)
+        # A plain Flask Blueprint works too: its routes are served, checked by the CORS layer, but not described.
+        if isinstance(blueprint, APIBlueprint):
+            app.register_api(blueprint)
+        else:
+            app.register_blueprint(blueprint)
+    if settings.api_docs:
+        app.register_blueprint(openapi.blueprint)
     refuse_other_cors(app)
     if settings.trusted_proxy_hops:
         # Behind that many proxies, the client's address, scheme and host are in their X-Forwarded-For,

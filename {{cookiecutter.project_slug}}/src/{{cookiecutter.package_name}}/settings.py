@@ -15,6 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import click
+{%- if cookiecutter.database == "postgresql" %}
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+{%- endif %}
 
 from .cors.origins import SEPARATORS, Allowlist, OriginError, normalise_origin, parse_allowlist
 from .cors.policy import (
@@ -39,6 +43,11 @@ SAMESITE_VALUES = ("Lax", "Strict", "None")
 # token_urlsafe(32) gives 43 characters; a short key can be guessed offline from one signed cookie.
 SHORTEST_SECRET_KEY = 32
 KEY_COMMAND = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+{%- if cookiecutter.database == "postgresql" %}
+# Where a developer works and tests run: a SQLite file beside pyproject.toml, nothing to install or start.
+EMBEDDED_DATABASES = {"development": "sqlite:///development.sqlite3", "testing": "sqlite:///testing.sqlite3"}
+DATABASE_EXAMPLE = "postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME"
+{%- endif %}
 
 # Every variable read here besides the policies' own, with the text used when it is unset (.env.example
 # documents each one, and the default policy's CORS_* variables; a test keeps the two in step).
@@ -62,6 +71,13 @@ DEFAULTS: dict[str, str] = {
 {%- endif %}
     "SESSION_COOKIE_SAMESITE": "Lax",
     "CROSS_SITE_WRITE_EXEMPT_PATHS": "",
+    "API_DOCS": "",
+{%- if cookiecutter.database == "postgresql" %}
+    "DATABASE_URL": "",
+    "DATABASE_POOL_SIZE": "5",
+    "DATABASE_MAX_OVERFLOW": "5",
+    "DATABASE_POOL_TIMEOUT": "10",
+{%- endif %}
 }
 # The default policy's credentials default is the template answer's; every other default is the policy's.
 CREDENTIALS_DEFAULT = "{{ cookiecutter.__credentials }}"
@@ -96,6 +112,21 @@ SOURCE_DEFAULT = "default"
 SOURCE_GENERATED = "generated for this process"
 
 
+{%- if cookiecutter.database == "postgresql" %}
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """The database URL and the connection pool of each process (db.py); connections are checked before use."""
+
+    url: URL = field(repr=False)  # it may hold a password
+    pool_size: int
+    max_overflow: int
+    # Seconds a request waits for a free connection before it fails.
+    pool_timeout: int
+{%- endif %}
+
+
 class SettingsError(click.ClickException):
     """A variable with a value the API refuses to start with; the message says how to fix it.
 
@@ -105,7 +136,7 @@ class SettingsError(click.ClickException):
     exit_code = 2
 
 
-{%- if cookiecutter.auth != "none" %}
+{% if cookiecutter.auth != "none" -%}
 # The paths of the sign-in routes (api/auth.py): the CORS policy covering them must fit how users sign in.
 AUTH_PATH = "/api/auth/"
 
@@ -149,6 +180,11 @@ class Settings:
     # Where each variable's value came from: SOURCE_ENVIRONMENT, SOURCE_DOTENV or SOURCE_DEFAULT
     # (for LOG_FORMAT, whose default depends on APP_ENV, "default for APP_ENV=<environment>").
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # /api/openapi.json and the /api/docs page: on in development and staging, unless API_DOCS says otherwise.
+    api_docs: bool = True
+{%- if cookiecutter.database == "postgresql" %}
+    database: DatabaseSettings | None = None
+{%- endif %}
 
     @property
     def secure_cookies(self) -> bool:
@@ -212,6 +248,15 @@ class Settings:
 {%- endif %}
             write_exempt_paths=_exempt_paths(values["CROSS_SITE_WRITE_EXEMPT_PATHS"]),
             sources=sources,
+            api_docs=_boolean("API_DOCS", values["API_DOCS"] or str(environment in ("development", "staging"))),
+{%- if cookiecutter.database == "postgresql" %}
+            database=DatabaseSettings(
+                url=_database_url(values["DATABASE_URL"], environment),
+                pool_size=_integer("DATABASE_POOL_SIZE", values["DATABASE_POOL_SIZE"], 1, 100),
+                max_overflow=_integer("DATABASE_MAX_OVERFLOW", values["DATABASE_MAX_OVERFLOW"], 0, 100),
+                pool_timeout=_integer("DATABASE_POOL_TIMEOUT", values["DATABASE_POOL_TIMEOUT"], 1, 300),
+            ),
+{%- endif %}
         )
 
 
@@ -355,6 +400,41 @@ def _secret_key(value: str, environment: str, policies: tuple[CorsPolicy, ...]) 
     return value
 
 
+{%- if cookiecutter.database == "postgresql" %}
+
+
+def _database_url(value: str, environment: str) -> URL:
+    """A SQLite file in development and testing unless set; PostgreSQL through psycopg 3, required, where deployed.
+
+    The value is never quoted back: it may hold a password.
+    """
+    if not value:
+        if environment in DEPLOYED:
+            raise SettingsError(
+                f"DATABASE_URL is required when APP_ENV={environment}: set it to the PostgreSQL database, "
+                f"{DATABASE_EXAMPLE} (from a secret: it holds a password)"
+            )
+        value = EMBEDDED_DATABASES[environment]
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise SettingsError(f"DATABASE_URL is not a database URL: write {DATABASE_EXAMPLE}") from None
+    if url.drivername.partition("+")[0] in ("postgres", "postgresql") and url.drivername != "postgresql+psycopg":
+        raise SettingsError(
+            f"DATABASE_URL uses the driver {url.drivername!r}: this API talks to PostgreSQL through psycopg 3, "
+            f"write {DATABASE_EXAMPLE}"
+        )
+    if url.drivername == "sqlite" and environment in DEPLOYED:
+        raise SettingsError(
+            f"DATABASE_URL is a SQLite database, for development and testing only: when APP_ENV={environment} "
+            f"use PostgreSQL, {DATABASE_EXAMPLE}"
+        )
+    if url.drivername not in ("sqlite", "postgresql+psycopg"):
+        raise SettingsError(f"DATABASE_URL: {url.drivername!r} is not supported: write {DATABASE_EXAMPLE}")
+    return url
+{%- endif %}
+
+
 def _samesite(value: str, environment: str) -> str:
     """Lax, Strict or None; None only where cookies are Secure, as browsers drop a SameSite=None cookie otherwise."""
     samesite = _choice("SESSION_COOKIE_SAMESITE", value, SAMESITE_VALUES)
@@ -380,7 +460,7 @@ def _api_origin(value: str, environment: str) -> str | None:
     return origin
 
 
-{%- if cookiecutter.auth != "none" %}
+{% if cookiecutter.auth != "none" -%}
 def _login(values: Mapping[str, str], policies: tuple[CorsPolicy, ...]) -> LoginSettings:
     """The sign-in settings, once the CORS policy of the sign-in routes is known to fit them: {% if cookiecutter.auth == "session" %}a session
     cookie goes only on credentialed requests, so that policy must allow credentials{% else %}a token goes in the

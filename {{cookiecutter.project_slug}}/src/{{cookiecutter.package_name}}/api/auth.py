@@ -43,13 +43,18 @@ class SignedIn(BaseModel):
 {%- if cookiecutter.auth == "token" %}
     # Send it as `Authorization: Bearer <access_token>` until it expires, then sign in again.
     access_token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 (the scheme's name, not a secret)
     expires_in: int
 {%- endif %}
 
 
 class NewPassword(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"current_password": "a long passphrase", "new_password": "another long passphrase"}]
+        },
+    )
 
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(min_length=passwords.SHORTEST_PASSWORD, max_length=1024)

@@ -17,11 +17,10 @@ from collections.abc import Callable
 from flask import Flask, g
 from werkzeug.exceptions import Unauthorized
 
-{%- if cookiecutter.auth == "token" %}
-
+{% if cookiecutter.auth == "token" -%}
 from ..cors.policy import policy_for
 from ..settings import AUTH_PATH
-{%- endif %}
+{% endif -%}
 from .cli import users_commands
 from .models import User
 from .{{ "sessions" if cookiecutter.auth == "session" else "tokens" }} import CHALLENGE, authenticate

@@ -26,7 +26,6 @@ from .. import db
 from ..models import Base
 from .models import User, UTCDateTime
 
-
 # What a 401 says it wants: HTTP has no authentication scheme for a cookie, so it names none.
 CHALLENGE = None
 
@@ -74,7 +73,8 @@ def signed_in(user: User, body: dict) -> Response:
         session.delete(previous)
     token = secrets.token_urlsafe(32)
     lifetime = settings.login.lifetime
-    session.add(UserSession(id=_digest(token), user_id=user.id, expires_at=datetime.now(UTC) + timedelta(seconds=lifetime)))
+    expires_at = datetime.now(UTC) + timedelta(seconds=lifetime)
+    session.add(UserSession(id=_digest(token), user_id=user.id, expires_at=expires_at))
     session.commit()
     response = jsonify(body)
     response.set_cookie(
@@ -100,9 +100,8 @@ def signed_out(user: User, *, everywhere: bool = False) -> Response:
     session.commit()
     settings = current_app.extensions["settings"]
     response = Response(status=204)
-    response.delete_cookie(
-        cookie_name(), path="/", secure=settings.secure_cookies, httponly=True, samesite=settings.session_cookie_samesite
-    )
+    samesite = settings.session_cookie_samesite
+    response.delete_cookie(cookie_name(), path="/", secure=settings.secure_cookies, httponly=True, samesite=samesite)
     return response
 
 
