@@ -27,10 +27,11 @@ DEFAULT_ROW = {
     "use_pre_commit": True,
     "python_version": "3.11",
     "database": "postgresql",
+    "auth": "none",
 }
 # Every answer at every value at least once. Every two of the three deployment answers meet in all four
 # combinations of their values (pairwise); python_version takes one value per row, database too (`none`
-# in the last row); the other answers take their non-default value in one row or two, and the matrix test
+# in the last row), and auth (`session` and `token` in the two middle rows); the other answers take their non-default value in one row or two, and the matrix test
 # checks the value reaches the project.
 MATRIX = [
     DEFAULT_ROW,
@@ -40,6 +41,7 @@ MATRIX = [
         "use_pre_commit": False,
         "python_version": "3.12",
         "database": "postgresql",
+        "auth": "session",
         "allow_credentials": True,
         "project_slug": "billing",
         "package_name": "billing_core",
@@ -50,6 +52,7 @@ MATRIX = [
         "use_pre_commit": False,
         "python_version": "3.13",
         "database": "postgresql",
+        "auth": "token",
         "project_name": "Orders Service",
         "description": "Takes orders.",
         "author_name": "Ada",
@@ -61,6 +64,7 @@ MATRIX = [
         "use_pre_commit": True,
         "python_version": "3.14",
         "database": "none",
+        "auth": "none",
         "allow_credentials": True,
         "production_origins": "https://shop.example.org, https://admin.example.org:8443 https://*.pr.example.org",
     },
@@ -71,6 +75,7 @@ OPTIONAL_FILES = {
     "ci": [".github/workflows/ci.yml", ".github/workflows/canary.yml", ".github/dependabot.yml"],
     "use_pre_commit": [".pre-commit-config.yaml"],
     "database": ["docs/database.md"],
+    "auth": ["docs/sign-in.md"],
 }
 
 

@@ -33,6 +33,9 @@ import os
 import shutil
 import ssl
 import subprocess
+{%- if cookiecutter.auth != "none" %}
+import sys
+{%- endif %}
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -43,10 +46,24 @@ from urllib.parse import urlsplit
 
 import pytest
 
+{% if cookiecutter.auth != "none" -%}
+from {{ cookiecutter.package_name }}.cors.caveats import site
+{% endif -%}
 from {{ cookiecutter.package_name }}.cors.origins import parse_allowlist
 from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT
 
-from conftest import CHROMIUM, PRODUCTION_ORIGINS, deployment, require_chromium, skip_or_fail
+from conftest import (
+    CHROMIUM,
+{%- if cookiecutter.auth != "none" %}
+    EMAIL,
+    PASSWORD,
+{%- endif %}
+    PRODUCTION_ORIGINS,
+    credentials_off,
+    deployment,
+    require_chromium,
+    skip_or_fail,
+)
 from servers import Gunicorn, serve_with_gunicorn, trusting
 
 pytestmark = pytest.mark.browser
@@ -181,7 +198,11 @@ class Api(NamedTuple):
     credentials: bool
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["credentials-off", "credentials-on"])
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(False, marks=credentials_off), True],
+    ids=["credentials-off", "credentials-on"],
+)
 def production(request) -> Iterator[Api]:
     """The API in production, allowing its production front ends (PRODUCTION_ORIGINS)."""
     credentials = "true" if request.param else "false"
@@ -373,3 +394,87 @@ def test_the_third_party_cookie_warning_names_the_front_end_browsers_keep_the_co
     # The API signed the user in and the page read its answer (CORS allowed it); the cookie came back or not.
     expected = "ada" if third_party_cookies == "allowed" else None
     assert sign_in_and_ask(context, COOKIE_FRONT_ENDS["another site"]) == ["ada", expected]
+{%- if cookiecutter.auth != "none" %}
+
+
+# Signing in from a page, {% if cookiecutter.auth == "session" %}with the session cookie{% else %}with a token in the Authorization header{% endif %}: the API at api.<the first front end's site>, so
+# that the front end is on its site (a cookie of the API's is then not a third-party one).
+SIGN_IN_API = "https://api." + site(FRONT_ENDS[0]).partition("://")[2]
+SIGN_IN = """async ([api, email, password, token]) => {
+    const credentials = {{ '"include"' if cookiecutter.auth == "session" else '"omit"' }};
+    try {
+        if (!token) {
+            const login = await fetch(api + "/api/auth/login", {
+                method: "POST", credentials, headers: {"Content-Type": "application/json"},
+                body: JSON.stringify({email, password}),
+            });
+            token = (await login.json()).access_token;
+        }
+        const headers = token ? {"Authorization": "Bearer " + token} : {};
+        return (await (await fetch(api + "/api/auth/me", {credentials, headers})).json()).email;
+    } catch (error) {
+        return error.name;
+    }
+}"""
+
+
+@pytest.fixture(scope="module")
+def sign_in_api(certificate, postgres_url) -> Iterator[Gunicorn]:
+    """The API in production on PostgreSQL, migrated and with one account, made by the commands a deploy runs."""
+    settings = deployment({"APP_ENV": "production", "CORS_ORIGINS": PRODUCTION_ORIGINS, "DATABASE_URL": postgres_url})
+    environ = {**os.environ, **settings, "PYTHONPATH": str(PROJECT / "src")}
+    flask = [sys.executable, "-m", "flask", "--app", "{{ cookiecutter.package_name }}"]
+    for command, typed in ((["db", "upgrade", "head"], ""), (["users", "create", EMAIL], f"{PASSWORD}\n{PASSWORD}\n")):
+        done = subprocess.run([*flask, *command], input=typed, env=environ, cwd=PROJECT, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    try:
+        with serve_with_gunicorn(PROJECT, settings, tls=certificate) as server:
+            yield server
+    finally:
+        subprocess.run([*flask, "db", "downgrade", "base"], env=environ, cwd=PROJECT, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def sign_in_browser(certificate, playwright, sign_in_api):
+    """Headless Chromium: the front ends' host names resolve to the page server, the API's to gunicorn."""
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(*certificate)
+    with serve_pages(tls) as port:
+        rules = [f"MAP {urlsplit(origin).hostname} 127.0.0.1:{port}" for origin in [*FRONT_ENDS, STRANGER]]
+        rules += [f"MAP {urlsplit(SIGN_IN_API).hostname} {urlsplit(sign_in_api.url).netloc}", "MAP * ~NOTFOUND"]
+        args = [f"--host-resolver-rules={', '.join(rules)}"]
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        yield chromium
+        chromium.close()
+
+
+def sign_in_from(browser, origin: str, token: str = "") -> str:
+    """What a page at `origin` reads of /api/auth/me after signing in (or with `token`): the email, or the error."""
+    context = browser.new_context(ignore_https_errors=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{origin}/")
+        return page.evaluate(SIGN_IN, [SIGN_IN_API, EMAIL, PASSWORD, token])
+    finally:
+        context.close()
+
+
+def test_a_listed_front_end_signs_in_and_calls_a_route_that_needs_a_user(sign_in_browser):
+    assert sign_in_from(sign_in_browser, FRONT_ENDS[0]) == EMAIL
+
+
+def test_a_refused_origin_can_neither_sign_in_nor_call_as_the_user(sign_in_browser, sign_in_api):
+    assert sign_in_from(sign_in_browser, STRANGER) == BLOCKED
+{%- if cookiecutter.auth == "token" %}
+    # Even with a valid token in hand, its calls are refused at the preflight for Authorization.
+    login = urllib.request.Request(  # noqa: S310 (loopback)
+        f"{sign_in_api.url}/api/auth/login",
+        json.dumps({"email": EMAIL, "password": PASSWORD}).encode(),
+        {"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(login, timeout=5, context=trusting(sign_in_api.certificate)) as response:  # noqa: S310 (loopback)
+        token = json.load(response)["access_token"]
+    assert sign_in_from(sign_in_browser, STRANGER, token) == BLOCKED
+    assert sign_in_from(sign_in_browser, FRONT_ENDS[0], token) == EMAIL
+{%- endif %}
+{%- endif %}
