@@ -31,8 +31,8 @@ DEFAULT_ROW = {
 }
 # Every answer at every value at least once. Every two of the three deployment answers meet in all four
 # combinations of their values (pairwise); python_version takes one value per row, database too (`none`
-# in the last row), and auth (`session` and `token` in the two middle rows); the other answers take their non-default value in one row or two, and the matrix test
-# checks the value reaches the project.
+# in the last row), and auth (`session` and `token` in the two middle rows); the other answers take their
+# non-default value in one row or two, and the matrix test checks the value reaches the project.
 MATRIX = [
     DEFAULT_ROW,
     {
