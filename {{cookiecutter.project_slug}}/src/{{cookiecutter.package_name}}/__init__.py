@@ -9,7 +9,7 @@ import click
 from flask_openapi3 import APIBlueprint, Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cors, {% if cookiecutter.database == "postgresql" %}db, {% endif %}logs, openapi
+from . import cors, {% if cookiecutter.database == "postgresql" %}db, {% endif %}logs, openapi{% if cookiecutter.database == "postgresql" %}, tenants{% endif %}
 from .api import blueprints
 from .cors.cli import cors_commands
 from .errors import register_error_handlers, validation_error_response
@@ -40,6 +40,10 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
         static_folder=None,  # an API: no /static/ route
         validation_error_callback=validation_error_response,
     )
+{%- if cookiecutter.database == "postgresql" %}
+    if settings.tenant_origins:
+        settings = tenants.with_tenant_origins(settings, app)
+{%- endif %}
     app.extensions["settings"] = settings
     # The session cookie: sent over https only where deployed, never readable by scripts, and SameSite.
     app.config.update(

@@ -65,6 +65,7 @@ DEFAULTS: dict[str, str] = {
     "DATABASE_POOL_SIZE": "5",
     "DATABASE_MAX_OVERFLOW": "5",
     "DATABASE_POOL_TIMEOUT": "10",
+    "TENANT_ORIGINS": "false",
 {%- endif %}
 }
 # The default policy's credentials default is the template answer's; every other default is the policy's.
@@ -151,6 +152,8 @@ class Settings:
     api_docs: bool = True
 {%- if cookiecutter.database == "postgresql" %}
     database: DatabaseSettings | None = None
+    # The default policy also allows the origins in the tenant table (tenants.py).
+    tenant_origins: bool = False
 {%- endif %}
 
     @property
@@ -219,6 +222,7 @@ class Settings:
                 max_overflow=_integer("DATABASE_MAX_OVERFLOW", values["DATABASE_MAX_OVERFLOW"], 0, 100),
                 pool_timeout=_integer("DATABASE_POOL_TIMEOUT", values["DATABASE_POOL_TIMEOUT"], 1, 300),
             ),
+            tenant_origins=_boolean("TENANT_ORIGINS", values["TENANT_ORIGINS"]),
 {%- endif %}
         )
 
