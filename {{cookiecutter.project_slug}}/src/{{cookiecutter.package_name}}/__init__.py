@@ -9,9 +9,10 @@ import click
 from flask_openapi3 import APIBlueprint, Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cors, {% if cookiecutter.database == "postgresql" %}db, {% endif %}logs, openapi{% if cookiecutter.database == "postgresql" %}, tenants{% endif %}
+from . import {% if cookiecutter.database == "postgresql" %}db, {% endif %}logs, openapi{% if cookiecutter.database == "postgresql" %}, tenants{% endif %}
 from .api import blueprints
 from .cors.cli import cors_commands
+from .cors.layer import init_app, refuse_other_cors
 from .errors import register_error_handlers, validation_error_response
 {%- if cookiecutter.database == "postgresql" %}
 from .migrate import db_command
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE=settings.session_cookie_samesite,
     )
-    cors.init_app(app, settings)
+    init_app(app, settings)
     app.cli.add_command(cors_commands)
 {%- if cookiecutter.database == "postgresql" %}
     db.init_app(app, settings.database)
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
             app.register_blueprint(blueprint)
     if settings.api_docs:
         app.register_blueprint(openapi.blueprint)
-    cors.refuse_other_cors(app)
+    refuse_other_cors(app)
     if settings.trusted_proxy_hops:
         # Behind that many proxies, the client's address, scheme and host are in their X-Forwarded-For,
         # X-Forwarded-Proto and X-Forwarded-Host (a proxy that rewrites Host sends the client's there).
