@@ -39,9 +39,11 @@ def unselected_paths(
     paths = []
     if database == "none":
         paths += [
-            f"src/{package}/{name}" for name in ("db.py", "models.py", "migrate.py", "migrations", "api/items.py")
+            f"src/{package}/{name}"
+            for name in ("db.py", "models.py", "migrate.py", "migrations", "tenants.py", "api/items.py")
         ]
-        paths += ["tests/test_items.py", "tests/test_migrations.py", "tests/postgres.py", "docs/database.md"]
+        paths += [f"tests/{name}" for name in ("test_items.py", "test_migrations.py", "test_tenants.py", "postgres.py")]
+        paths.append("docs/database.md")
     if auth == "none":
         paths += [f"src/{package}/{name}" for name in ("auth", "api/auth.py", "migrations/versions/0002_users.py")]
         paths += ["tests/test_auth.py", "docs/sign-in.md"]

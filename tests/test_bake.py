@@ -10,7 +10,7 @@ from conftest import bake
 
 def test_default_bake_has_the_promised_layout(default_project):
     package = default_project / "src" / "my_api"
-    for module in ("__init__", "api", "policies", "settings", "errors", "logs", "wsgi"):
+    for module in ("__init__", "api/__init__", "policies", "settings", "errors", "logs", "wsgi"):
         assert (package / f"{module}.py").is_file(), module
     for module in ("__init__", "origins", "policy", "layer", "cli"):
         assert (package / "cors" / f"{module}.py").is_file(), module

@@ -191,8 +191,10 @@ NO_SIGN_IN = [
         (
             {"use_docker": False, "ci": "none", "use_pre_commit": False, "database": "none", "auth": "none"},
             [
-                *(f"src/app/{name}" for name in ("db.py", "models.py", "migrate.py", "migrations", "api/items.py")),
-                *("tests/test_items.py", "tests/test_migrations.py", "tests/postgres.py", "docs/database.md"),
+                *(f"src/app/{name}" for name in ("db.py", "models.py", "migrate.py", "migrations", "tenants.py")),
+                "src/app/api/items.py",
+                *("tests/test_items.py", "tests/test_migrations.py", "tests/test_tenants.py", "tests/postgres.py"),
+                "docs/database.md",
                 *NO_SIGN_IN,
                 *("Dockerfile", ".dockerignore", "deploy", ".github", ".pre-commit-config.yaml"),
             ],

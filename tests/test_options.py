@@ -222,6 +222,14 @@ def test_kubernetes_manifest_probes_health_and_configures_a_valid_allowlist(cook
         assert container[probe]["httpGet"]["path"] == "/api/health"
         assert container[probe]["httpGet"]["port"] in ports
     assert service["spec"]["ports"][0]["targetPort"] in ports
+    # The migrations run before the app in each pod, with the app's image and variables; none without a database.
+    migrations = pod["spec"].get("initContainers", [])
+    assert [init["command"] for init in migrations] == (
+        [["flask", "--app", answers.get("package_name", "my_api"), "db", "upgrade", "head"]]
+        if chosen(answers, "database")
+        else []
+    )
+    assert all(init["image"] == container["image"] and init["envFrom"] == container["envFrom"] for init in migrations)
     # The container listens where gunicorn binds: the image's PORT, as the ConfigMap leaves it.
     assert "PORT" not in config_map["data"]
     assert f"PORT={next(iter(ports.values()))}" in (project / "Dockerfile").read_text()

@@ -47,7 +47,7 @@ def test_a_model_without_its_migration_fails_the_check(app):
     assert difference[0] == "add_table" and difference[1].name == "invoice"
 
 
-def test_flask_db_check_exits_1_naming_what_the_migrations_lack(app, monkeypatch):
+def test_the_check_fails_naming_what_the_migrations_lack(app):
     command.upgrade(alembic_config(), "head")
     Table("invoice", Base.metadata, Column("id", Integer, primary_key=True))
     try:
@@ -55,3 +55,17 @@ def test_flask_db_check_exits_1_naming_what_the_migrations_lack(app, monkeypatch
             command.check(alembic_config())
     finally:
         Base.metadata.remove(Base.metadata.tables["invoice"])
+
+
+def test_flask_db_upgrades_and_checks_and_a_failing_migration_exits_1_with_the_database_s_words(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "head"]).exit_code == 0
+    assert runner.invoke(args=["db", "check"]).exit_code == 0
+    assert runner.invoke(args=["db", "downgrade", "base"]).exit_code == 0
+    with db.engine(app).begin() as connection:  # a table the first migration makes, already there
+        Table("item", MetaData(), Column("id", Integer, primary_key=True)).create(connection)
+    failed = runner.invoke(args=["db", "upgrade", "head"])
+    assert failed.exit_code == 1
+    assert "Error: migration failed on " in failed.output and "item" in failed.output
+    assert "Traceback" not in failed.output
+    Table("item", MetaData()).drop(db.engine(app))

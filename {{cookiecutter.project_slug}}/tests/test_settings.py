@@ -422,3 +422,37 @@ def test_exempt_paths_refuse_what_is_not_a_path_or_exempts_everything(value, hin
     message = refusal({**PRODUCTION, "CROSS_SITE_WRITE_EXEMPT_PATHS": value})
     assert message.startswith("CROSS_SITE_WRITE_EXEMPT_PATHS: ")
     assert hint in message
+{%- if cookiecutter.database == "postgresql" %}
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({"APP_ENV": "production", "DATABASE_URL": ""}, "DATABASE_URL is required when APP_ENV=production"),
+        ({"APP_ENV": "staging", "DATABASE_URL": ""}, "DATABASE_URL is required when APP_ENV=staging"),
+        ({"APP_ENV": "production", "DATABASE_URL": "sqlite:///api.sqlite3"}, "for development and testing only"),
+        ({"APP_ENV": "production", "DATABASE_URL": "postgres://api:s3cret@db/api"}, "psycopg 3, write postgresql+"),
+        ({"APP_ENV": "testing", "DATABASE_URL": "db.internal:5432"}, "DATABASE_URL is not a database URL"),
+        ({"APP_ENV": "testing", "DATABASE_URL": "mysql://api:s3cret@db/api"}, "'mysql' is not supported"),
+    ],
+    ids=["production-unset", "staging-unset", "sqlite-deployed", "other-driver", "not-a-url", "other-database"],
+)
+def test_a_database_url_refusal_names_the_variable_and_the_fix_never_the_password(variables, expected):
+    message = refusal({**PRODUCTION, **variables})
+    assert expected in message
+    assert "postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME" in message
+    assert "s3cret" not in message
+
+
+@pytest.mark.parametrize("environment", ["development", "testing"])
+def test_development_and_testing_default_to_a_sqlite_file(environment):
+    variables = {"APP_ENV": environment, "CORS_ORIGINS": "http://localhost:3000", "DATABASE_URL": ""}
+    assert conftest.settings_from(variables).database.url == f"sqlite:///{environment}.sqlite3"
+
+
+def test_the_pool_is_configured_from_the_environment():
+    variables = {"DATABASE_POOL_SIZE": "20", "DATABASE_MAX_OVERFLOW": "0", "DATABASE_POOL_TIMEOUT": "3"}
+    database = conftest.settings_from({**PRODUCTION, **variables}).database
+    assert (database.pool_size, database.max_overflow, database.pool_timeout) == (20, 0, 3)
+    assert "DATABASE_POOL_SIZE='0' must be a whole number from 1" in refusal({**PRODUCTION, "DATABASE_POOL_SIZE": "0"})
+{%- endif %}

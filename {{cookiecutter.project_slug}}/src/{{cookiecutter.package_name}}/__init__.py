@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from flask_openapi3 import APIBlueprint, Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import {% if cookiecutter.auth != "none" %}auth, {% endif %}{% if cookiecutter.database == "postgresql" %}db, {% endif %}logs, openapi
-from .api import blueprints
-from .cors.caveats import log_caveats, startup_caveats
+from . import logs
 from .cors.cli import cors_commands
 from .cors.layer import init_app, refuse_other_cors
-from .errors import register_error_handlers, validation_error_response
-{%- if cookiecutter.database == "postgresql" %}
-from .migrate import db_command
-{%- endif %}
 from .settings import DEPLOYED, Settings, load_settings
+
+if TYPE_CHECKING:
+    from flask_openapi3 import OpenAPI
 
 
 def create_app(settings: Settings | None = None) -> OpenAPI:
@@ -27,7 +24,21 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     Only the `flask` command (local development) reads .env: a server started with
     `gunicorn '{{ cookiecutter.package_name }}:create_app()'` never does, so a leftover .env cannot
     turn production into development.
+
+    The routes, their schemas and the database code are imported here, when an app is built: gunicorn's
+    master imports this package for its settings alone (gunicorn.conf.py), and refuses a bad one at once
+    without loading pydantic{% if cookiecutter.database == "postgresql" %} and SQLAlchemy{% endif %}.
     """
+    from flask_openapi3 import APIBlueprint, Info, OpenAPI
+
+    from . import {% if cookiecutter.auth != "none" %}auth, {% endif %}{% if cookiecutter.database == "postgresql" %}db, {% endif %}openapi{% if cookiecutter.database == "postgresql" %}, tenants{% endif %}
+    from .api import blueprints
+    from .cors.caveats import log_caveats, startup_caveats
+    from .errors import register_error_handlers, validation_error_response
+{%- if cookiecutter.database == "postgresql" %}
+    from .migrate import db_command
+{%- endif %}
+
     if settings is None:
         settings = load_settings(dotenv_path=".env" if os.environ.get("FLASK_RUN_FROM_CLI") == "true" else None)
     # A `flask` command builds the app inside its click context: its stdout is the command's output
@@ -45,6 +56,10 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
         static_folder=None,  # an API: no /static/ route
         validation_error_callback=validation_error_response,
     )
+{%- if cookiecutter.database == "postgresql" %}
+    if settings.tenant_origins:
+        settings = tenants.with_tenant_origins(settings, app)
+{%- endif %}
     app.extensions["settings"] = settings
     # The session cookie: sent over https only where deployed, never readable by scripts, and SameSite.
     app.config.update(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -46,7 +46,7 @@ def make_engine(settings: DatabaseSettings) -> Engine:
     """An engine whose pool checks each connection before use (pre-ping), so a restarted database server
     costs a reconnect, not an error. In-memory SQLite (`sqlite://`, tests) keeps one connection: each new
     one would be a new, empty database."""
-    url = settings.url
+    url = make_url(settings.url)
     if url.get_backend_name() == "sqlite":
         memory = url.database in (None, "", ":memory:")
         pool = {"poolclass": StaticPool} if memory else {}

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
+from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 if TYPE_CHECKING:
@@ -56,6 +57,6 @@ def db_command(arguments: tuple[str, ...]) -> None:
     except SQLAlchemyError as error:
         # A migration that fails stops here, with the database's own words and not a traceback; on
         # PostgreSQL (transactional DDL) nothing of it was applied. The deploy stops: its exit status is 1.
-        url = current_app.extensions["settings"].database.url.render_as_string(hide_password=True)
+        url = make_url(current_app.extensions["settings"].database.url).render_as_string(hide_password=True)
         reason = str(getattr(error, "orig", None) or error).strip()
         raise click.ClickException(f"migration failed on {url}: {reason}") from None

@@ -15,10 +15,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import click
-{%- if cookiecutter.database == "postgresql" %}
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
-{%- endif %}
 
 from .cors.origins import SEPARATORS, Allowlist, OriginError, normalise_origin, parse_allowlist
 from .cors.policy import (
@@ -77,6 +73,7 @@ DEFAULTS: dict[str, str] = {
     "DATABASE_POOL_SIZE": "5",
     "DATABASE_MAX_OVERFLOW": "5",
     "DATABASE_POOL_TIMEOUT": "10",
+    "TENANT_ORIGINS": "false",
 {%- endif %}
 }
 # The default policy's credentials default is the template answer's; every other default is the policy's.
@@ -119,7 +116,9 @@ SOURCE_GENERATED = "generated for this process"
 class DatabaseSettings:
     """The database URL and the connection pool of each process (db.py); connections are checked before use."""
 
-    url: URL = field(repr=False)  # it may hold a password
+    # A SQLAlchemy URL; it may hold a password. Only its scheme is checked here: gunicorn's master reads these
+    # settings, and refuses a wrong value before any worker starts, without importing SQLAlchemy.
+    url: str = field(repr=False)
     pool_size: int
     max_overflow: int
     # Seconds a request waits for a free connection before it fails.
@@ -184,6 +183,8 @@ class Settings:
     api_docs: bool = True
 {%- if cookiecutter.database == "postgresql" %}
     database: DatabaseSettings | None = None
+    # The default policy also allows the origins in the tenant table (tenants.py).
+    tenant_origins: bool = False
 {%- endif %}
 
     @property
@@ -256,6 +257,7 @@ class Settings:
                 max_overflow=_integer("DATABASE_MAX_OVERFLOW", values["DATABASE_MAX_OVERFLOW"], 0, 100),
                 pool_timeout=_integer("DATABASE_POOL_TIMEOUT", values["DATABASE_POOL_TIMEOUT"], 1, 300),
             ),
+            tenant_origins=_boolean("TENANT_ORIGINS", values["TENANT_ORIGINS"]),
 {%- endif %}
         )
 
@@ -403,7 +405,7 @@ def _secret_key(value: str, environment: str, policies: tuple[CorsPolicy, ...]) 
 {%- if cookiecutter.database == "postgresql" %}
 
 
-def _database_url(value: str, environment: str) -> URL:
+def _database_url(value: str, environment: str) -> str:
     """A SQLite file in development and testing unless set; PostgreSQL through psycopg 3, required, where deployed.
 
     The value is never quoted back: it may hold a password.
@@ -415,23 +417,22 @@ def _database_url(value: str, environment: str) -> URL:
                 f"{DATABASE_EXAMPLE} (from a secret: it holds a password)"
             )
         value = EMBEDDED_DATABASES[environment]
-    try:
-        url = make_url(value)
-    except ArgumentError:
-        raise SettingsError(f"DATABASE_URL is not a database URL: write {DATABASE_EXAMPLE}") from None
-    if url.drivername.partition("+")[0] in ("postgres", "postgresql") and url.drivername != "postgresql+psycopg":
+    scheme, separator, _ = value.partition("://")
+    if not separator:
+        raise SettingsError(f"DATABASE_URL is not a database URL: write {DATABASE_EXAMPLE}")
+    if scheme.partition("+")[0] in ("postgres", "postgresql") and scheme != "postgresql+psycopg":
         raise SettingsError(
-            f"DATABASE_URL uses the driver {url.drivername!r}: this API talks to PostgreSQL through psycopg 3, "
+            f"DATABASE_URL uses the driver {scheme!r}: this API talks to PostgreSQL through psycopg 3, "
             f"write {DATABASE_EXAMPLE}"
         )
-    if url.drivername == "sqlite" and environment in DEPLOYED:
+    if scheme == "sqlite" and environment in DEPLOYED:
         raise SettingsError(
             f"DATABASE_URL is a SQLite database, for development and testing only: when APP_ENV={environment} "
             f"use PostgreSQL, {DATABASE_EXAMPLE}"
         )
-    if url.drivername not in ("sqlite", "postgresql+psycopg"):
-        raise SettingsError(f"DATABASE_URL: {url.drivername!r} is not supported: write {DATABASE_EXAMPLE}")
-    return url
+    if scheme not in ("sqlite", "postgresql+psycopg"):
+        raise SettingsError(f"DATABASE_URL: {scheme!r} is not supported: write {DATABASE_EXAMPLE}")
+    return value
 {%- endif %}
 
 
