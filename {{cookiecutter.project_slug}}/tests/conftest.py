@@ -289,7 +289,7 @@ def make_database_app(make_app, database_url) -> Iterator[Callable[..., Flask]]:
 def with_tables(app: Flask) -> Flask:
     """`app`, its database given every table: in memory, made from the models (test_migrations.py proves the
     migrations make the same); on PostgreSQL, by the migrations from empty."""
-    if app.extensions["settings"].database.url.get_backend_name() == "sqlite":
+    if app.extensions["settings"].database.url.startswith("sqlite"):
         Base.metadata.create_all(db.engine(app))
     else:
         with app.app_context():
@@ -300,7 +300,7 @@ def with_tables(app: Flask) -> Flask:
 def without_tables(app: Flask) -> None:
     """The database of `app` as with_tables found it: PostgreSQL's is migrated back to empty (in memory, each
     app has a database of its own, gone with it)."""
-    if app.extensions["settings"].database.url.get_backend_name() != "sqlite":
+    if not app.extensions["settings"].database.url.startswith("sqlite"):
         with app.app_context():
             command.downgrade(alembic_config(), "base")
 {%- if cookiecutter.auth != "none" %}
