@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select, update
 
 from {{ cookiecutter.package_name }} import db
+from {{ cookiecutter.package_name }}.auth import passwords
+from {{ cookiecutter.package_name }}.auth.models import User
 from {{ cookiecutter.package_name }}.auth.sessions import UserSession
 from {{ cookiecutter.package_name }}.settings import SettingsError
 
@@ -36,16 +38,17 @@ def test_the_cookie_is_httponly_samesite_on_every_path_for_the_login_lifetime(ap
 
 
 @pytest.mark.postgres
-def test_where_deployed_the_cookie_is_secure_and_host_only(make_database_app, postgres_url):
-    app = make_database_app(**conftest.deployment({**conftest.CREDENTIALED_PRODUCTION, "DATABASE_URL": postgres_url}))
-    client = app.test_client(base_url="https://api.example.com")
-    with app.app_context():
-        from {{ cookiecutter.package_name }}.auth import passwords
-        from {{ cookiecutter.package_name }}.auth.models import User
-
-        db.session().add(User(email=EMAIL, password_hash=passwords.hash_password(PASSWORD)))
-        db.session().commit()
-    sent = cookie(login(client))
+def test_where_deployed_the_cookie_is_secure_and_host_only(make_app, postgres_url):
+    app = conftest.with_tables(
+        make_app(**conftest.deployment({**conftest.CREDENTIALED_PRODUCTION, "DATABASE_URL": postgres_url}))
+    )
+    try:
+        with app.app_context():
+            db.session().add(User(email=EMAIL, password_hash=passwords.hash_password(PASSWORD)))
+            db.session().commit()
+        sent = cookie(login(app.test_client()))
+    finally:
+        conftest.without_tables(app)
     assert sent["name"] == "__Host-session"
     assert "secure" in sent and "domain" not in sent and sent["path"] == "/"
 
