@@ -35,36 +35,44 @@ LOCK_PLACEHOLDERS = {
 }
 
 
-def load_project_tasks():
-    spec = importlib.util.spec_from_file_location("project_tasks", TEMPLATE_DIR / "tasks.py")
+def load_module(name: str, path: Path):
+    """The Python file at `path`, a script rather than an installed module, as module `name`."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
+def load_project_tasks():
+    return load_module("project_tasks", TEMPLATE_DIR / "tasks.py")
+
+
 def lock(tool, arguments: list[str]) -> None:
-    """Lock the template's pyproject.toml into its uv.lock, by locking a default bake (which starts
-    from the current lock, so uv keeps what still fits) and writing the result back with the
-    answer-dependent lines turned into Jinja. Then pin requirements-dev.in the same way. `tool(name)`: a
-    program of the root's .venv."""
+    """Lock the template's pyproject.toml into each of the locks the post-generation hook chooses from (its
+    LOCKS), by locking a bake with the lock's answers
+    (which starts from the current lock, so uv keeps what still fits) and writing the result back with
+    the answer-dependent lines turned into Jinja. Then pin requirements-dev.in the same way. `tool(name)`:
+    a program of the root's .venv."""
     uv = [str(tool("uv"))]
     defaults = json.loads((ROOT / "cookiecutter.json").read_text())
-    with tempfile.TemporaryDirectory() as output_dir:
-        bake = [tool("cookiecutter"), "--no-input", "--output-dir", output_dir, str(ROOT)]
-        subprocess.run(bake, check=True, stdout=subprocess.DEVNULL)
-        (project,) = Path(output_dir).iterdir()
-        subprocess.run(
-            [*uv, "lock", "--project", str(project), "--python", str(tool("python")), *arguments], check=True
-        )
-        text = (project / "uv.lock").read_text()
-    answers = {"project_slug": project.name, "python_version": defaults["python_version"][0]}
-    if any(tag in text for tag in ("{{", "{%", "{#")):
-        raise SystemExit("uv.lock holds Jinja syntax: it would not bake")
-    for answer, (line, placeholder) in LOCK_PLACEHOLDERS.items():
-        if text.count(line.format(answers[answer]) + "\n") != 1:
-            raise SystemExit(f"uv.lock has no single {answer} line to put the answer's placeholder in")
-        text = text.replace(line.format(answers[answer]) + "\n", placeholder + "\n")
-    (TEMPLATE_DIR / "uv.lock").write_text(text)
+    for name, bake_answers in load_module("post_gen_project", ROOT / "hooks" / "post_gen_project.py").LOCKS.items():
+        with tempfile.TemporaryDirectory() as output_dir:
+            extra = [f"{answer}={value}" for answer, value in bake_answers.items()]
+            bake = [tool("cookiecutter"), "--no-input", "--output-dir", output_dir, str(ROOT), *extra]
+            subprocess.run(bake, check=True, stdout=subprocess.DEVNULL)
+            (project,) = Path(output_dir).iterdir()
+            subprocess.run(
+                [*uv, "lock", "--project", str(project), "--python", str(tool("python")), *arguments], check=True
+            )
+            text = (project / "uv.lock").read_text()
+        answers = {"project_slug": project.name, "python_version": defaults["python_version"][0]}
+        if any(tag in text for tag in ("{{", "{%", "{#")):
+            raise SystemExit(f"{name} holds Jinja syntax: it would not bake")
+        for answer, (line, placeholder) in LOCK_PLACEHOLDERS.items():
+            if text.count(line.format(answers[answer]) + "\n") != 1:
+                raise SystemExit(f"{name} has no single {answer} line to put the answer's placeholder in")
+            text = text.replace(line.format(answers[answer]) + "\n", placeholder + "\n")
+        (TEMPLATE_DIR / name).write_text(text)
     compile_ = [
         "pip",
         "compile",

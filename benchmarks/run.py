@@ -9,6 +9,8 @@ package, and measures:
   workers) on loopback, loaded by wrk with CONNECTIONS connections. Every case gets --duration
   seconds in turn, round after round, each right after as long a run of bare Flask; the table gives
   each case's median requests per second and the median of its ratios to the bare run before it.
+  The stored item is read from a throwaway PostgreSQL server (the project's tests/postgres.py), by
+  the project and by bare Flask's same route on the same database.
 - in process: one WSGI call of the app object, no server and no network: the best of REPEATS rounds
   of CALLS calls, far less noisy.
 - start-up: importing the module gunicorn serves, create_app() included, in fresh interpreters.
@@ -43,7 +45,9 @@ from werkzeug.test import EnvironBuilder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import run, run_project_suite, serve_with_gunicorn  # noqa: E402
+from conftest import TEMPLATE_DIR, load_module, run, run_project_suite, serve_with_gunicorn  # noqa: E402
+
+postgres = load_module("postgres", TEMPLATE_DIR / "tests" / "postgres.py")
 
 PACKAGE = "my_api"  # the default bake's
 CONNECTIONS = 16
@@ -58,9 +62,13 @@ def origins(size: int) -> list[str]:
     return [f"https://app-{index}.example.com" for index in range(size)]
 
 
+# The benchmark's PostgreSQL server, once started: production requires one.
+DATABASE: dict[str, str] = {}
+
+
 def production(size: int) -> dict[str, str]:
     """The variables of a production API whose allowlist has `size` origins."""
-    return {"APP_ENV": "production", "CORS_ORIGINS": ",".join(origins(size))}
+    return {"APP_ENV": "production", "CORS_ORIGINS": ",".join(origins(size)), **DATABASE}
 
 
 # In process, apps with other policies.py declarations than the bake's: a single policy, ten, and one
@@ -77,6 +85,8 @@ class Case:
     headers: dict[str, str]
     # Send a different Origin with every call, as a stream of strangers does: nothing is remembered then.
     new_origin_each_call: bool = False
+    # The case measured right before this one, end to end, for its ratio.
+    baseline: str = "bare Flask GET"
 
 
 def allowed_get(size: int) -> Case:
@@ -92,6 +102,8 @@ BARE, ONE, REFUSED, STRANGERS, PREFLIGHTED = (
     "preflight",
 )
 THOUSAND = f"allowed GET, {SIZES[-1]:,} origins"
+BARE_ITEM, ITEM = "bare Flask GET of a stored item", "allowed GET of a stored item"
+STORED_ITEM = "/api/items/1"
 SINGLE, TEN, REMEMBERED = (
     f"allowed GET, {ONE_POLICY}",
     f"allowed GET, {TEN_POLICIES}",
@@ -103,7 +115,10 @@ CASES = {
     REFUSED: Case(1, "GET", "/api/health", {"Origin": "https://evil.example.com"}),
     PREFLIGHTED: Case(1, "OPTIONS", "/api/echo", {"Origin": origins(1)[0], **PREFLIGHT}),
     **{f"allowed GET, {size:,} origins": allowed_get(size) for size in SIZES[1:]},
+    BARE_ITEM: Case("bare", "GET", STORED_ITEM, {"Origin": origins(1)[0]}),
+    ITEM: Case(1, "GET", STORED_ITEM, {"Origin": origins(1)[0]}, baseline=BARE_ITEM),
 }
+BASELINES = {BARE, BARE_ITEM}
 # In process, also the one case wrk cannot send: an Origin never seen before, on every request.
 IN_PROCESS = {
     **{name: CASES[name] for name in (BARE, ONE, REFUSED)},
@@ -127,6 +142,19 @@ def bake(folder: Path) -> Path:
     # Bytecode ahead of time, as pip writes it for an installed package: start-up is then not compile time.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(project / "src")], check=True)
     return project
+
+
+def store_an_item(project: Path) -> None:
+    """The migrations, from empty, then the item STORED_ITEM reads, through the project's own API."""
+    migrate = [sys.executable, "-m", "flask", "--app", PACKAGE, "db", "upgrade", "head"]
+    run(project, *migrate, env=production(1), check=True)
+    create = (
+        f"from {PACKAGE} import create_app\n"
+        f"from {PACKAGE}.settings import load_settings\n"
+        "client = create_app(load_settings(dotenv_path=None)).test_client()\n"
+        "assert client.post('/api/items', json={'name': 'Teapot', 'quantity': 3}).status_code == 201"
+    )
+    run(project, sys.executable, "-c", create, env=production(1), check=True)
 
 
 def wrk(url: str, script: Path, seconds: int) -> float:
@@ -154,7 +182,7 @@ def end_to_end(project: Path, rounds: int, seconds: int, folder: Path) -> tuple[
     before it, and the ratio of the two is what each round contributes. Each round starts its own
     gunicorn processes and begins with another case, so that no case always comes first.
     """
-    names = [name for name in CASES if name != BARE]
+    names = [name for name in CASES if name not in BASELINES]
     scripts = {name: wrk_script(CASES[name], folder / f"case-{index}.lua") for index, name in enumerate(CASES)}
     rates: dict[str, list[float]] = {name: [] for name in CASES}
     ratios: dict[str, list[float]] = {name: [] for name in CASES}
@@ -168,12 +196,14 @@ def end_to_end(project: Path, rounds: int, seconds: int, folder: Path) -> tuple[
                 wrk(targets[name], scripts[name], 1)
             turn = round_number % len(names)
             for name in names[turn:] + names[:turn]:
-                bare = wrk(targets[BARE], scripts[BARE], seconds)
+                baseline = CASES[name].baseline
+                bare = wrk(targets[baseline], scripts[baseline], seconds)
                 rate = wrk(targets[name], scripts[name], seconds)
-                rates[BARE].append(bare)
+                rates[baseline].append(bare)
                 rates[name].append(rate)
                 ratios[name].append(rate / bare)
-    ratios[BARE] = [1.0]
+    for baseline in BASELINES:
+        ratios[baseline] = [1.0]
     return (
         {name: statistics.median(values) for name, values in rates.items()},
         {name: statistics.median(values) for name, values in ratios.items()},
@@ -288,6 +318,11 @@ def report(
             ratios[REFUSED] >= 0.93,
         ),
         (
+            "end to end: GET of a stored item ≥ 0.95x bare Flask's same route and database",
+            f"{ratios[ITEM]:.2f}x",
+            ratios[ITEM] >= 0.95,
+        ),
+        (
             "end to end: 1,000 origins ≥ 0.97x 1 origin",
             f"{ratios[THOUSAND] / ratios[ONE]:.2f}x",
             ratios[THOUSAND] >= 0.97 * ratios[ONE],
@@ -351,8 +386,14 @@ def main() -> int:
     if not shutil.which("wrk"):
         progress("wrk, the load generator, is missing: apt-get install wrk (Debian, Ubuntu), or brew install wrk")
         return 2
-    with tempfile.TemporaryDirectory() as folder:
+    binaries = postgres.find_binaries()
+    if binaries is None:
+        progress(f"PostgreSQL is missing (nothing under {postgres.BINARIES}): apt-get install postgresql")
+        return 2
+    with tempfile.TemporaryDirectory() as folder, postgres.postgres_server(binaries) as database_url:
         project = bake(Path(folder))
+        DATABASE["DATABASE_URL"] = database_url
+        store_an_item(project)
         rates, ratios = end_to_end(project, arguments.rounds, arguments.duration, Path(folder))
         micros = in_process(project)
         starts = start_up(project)

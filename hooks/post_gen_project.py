@@ -1,5 +1,5 @@
-"""Remove the optional files the answers left out, write the local .env (with a SECRET_KEY of its own) and
-print the next steps.
+"""Remove the optional files the answers left out, keep the lock of the chosen dependencies, write the local
+.env (with a SECRET_KEY of its own) and print the next steps.
 
 Offline, and safe to run twice: a file already removed stays removed, and an existing .env holds
 the developer's own values, so it is never overwritten. The .env is written by the project's own
@@ -13,10 +13,41 @@ import shutil
 from pathlib import Path
 from types import ModuleType
 
+# Each lock the template holds, with the answers (beyond the defaults) whose dependencies it pins: the
+# template's `tasks.py lock` makes each from a bake with those answers, and a bake keeps the one it needs.
+LOCKS = {
+    "uv.lock": {},
+    "uv-database-none.lock": {"database": "none"},
+    "uv-auth-session.lock": {"auth": "session"},
+    "uv-auth-token.lock": {"auth": "token"},
+}
+# The files of each way to sign in, which the other answers of `auth` leave out.
+SIGN_IN_FILES = {
+    "session": [
+        "src/{package}/auth/sessions.py",
+        "src/{package}/migrations/versions/0003_user_sessions.py",
+        "tests/test_sessions.py",
+    ],
+    "token": ["src/{package}/auth/tokens.py", "tests/test_tokens.py"],
+}
 
-def unselected_paths(*, use_docker: bool, ci: str, use_pre_commit: bool) -> list[str]:
+
+def unselected_paths(
+    *, use_docker: bool, ci: str, use_pre_commit: bool, database: str, auth: str, package: str
+) -> list[str]:
     """The optional files and folders, relative to the project, that the answers leave out."""
     paths = []
+    if database == "none":
+        paths += [
+            f"src/{package}/{name}"
+            for name in ("db.py", "models.py", "migrate.py", "migrations", "tenants.py", "api/items.py")
+        ]
+        paths += [f"tests/{name}" for name in ("test_items.py", "test_migrations.py", "test_tenants.py", "postgres.py")]
+        paths.append("docs/database.md")
+    if auth == "none":
+        paths += [f"src/{package}/{name}" for name in ("auth", "api/auth.py", "migrations/versions/0002_users.py")]
+        paths += ["tests/test_auth.py", "docs/sign-in.md"]
+    paths += [path.format(package=package) for mode, files in SIGN_IN_FILES.items() if mode != auth for path in files]
     if not use_docker:
         paths += ["Dockerfile", ".dockerignore", "deploy"]
     if ci != "github":
@@ -34,6 +65,22 @@ def remove_paths(project_dir: Path, paths: list[str]) -> None:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
+
+
+def lock_for(answers: dict[str, str]) -> str:
+    """The name of the lock whose answers `answers` has: uv.lock, the defaults', when no other fits."""
+    fitting = [name for name, needs in LOCKS.items() if needs and needs.items() <= answers.items()]
+    return fitting[0] if fitting else "uv.lock"
+
+
+def keep_lock(project_dir: Path, answers: dict[str, str]) -> None:
+    """uv.lock for the chosen dependencies: the lock `answers` need in its place, and no other lock."""
+    chosen = project_dir / lock_for(answers)
+    if chosen.exists() and chosen.name != "uv.lock":
+        chosen.replace(project_dir / "uv.lock")
+    for name in LOCKS:
+        if name != "uv.lock":
+            (project_dir / name).unlink(missing_ok=True)
 
 
 def load_project_tasks(project_dir: Path) -> ModuleType:
@@ -61,7 +108,11 @@ if __name__ == "__main__":
             use_docker="{{ cookiecutter.use_docker }}" == "True",
             ci="{{ cookiecutter.ci }}",
             use_pre_commit="{{ cookiecutter.use_pre_commit }}" == "True",
+            database="{{ cookiecutter.database }}",
+            auth="{{ cookiecutter.auth }}",
+            package="{{ cookiecutter.package_name }}",
         ),
     )
+    keep_lock(Path.cwd(), {"database": "{{ cookiecutter.database }}", "auth": "{{ cookiecutter.auth }}"})
     load_project_tasks(Path.cwd()).write_local_dotenv(Path.cwd())
     print(next_steps("{{ cookiecutter.project_slug }}"))

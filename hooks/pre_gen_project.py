@@ -84,9 +84,20 @@ def find_template_dir(repo_dir: str) -> Path | None:
     return path if any(path.glob(ORIGINS_MODULE_GLOB)) else None
 
 
+def sign_in_problem(auth: str, database: str) -> str | None:
+    """Accounts live in the database: a way to sign in needs one."""
+    if auth != "none" and database == "none":
+        return f"auth: {auth!r} keeps its accounts in the database: answer database=postgresql, or auth=none"
+    return None
+
+
 def problems(answers: dict[str, str], template_dir: Path | None) -> list[str]:
     """Every refused answer, so one run tells the user all they have to change."""
-    found = [slug_problem(answers["project_slug"]), package_problem(answers["package_name"])]
+    found = [
+        slug_problem(answers["project_slug"]),
+        package_problem(answers["package_name"]),
+        sign_in_problem(answers["auth"], answers["database"]),
+    ]
     if template_dir is not None:
         found.append(origins_problem(answers["production_origins"], load_origins_module(template_dir)))
     return [problem for problem in found if problem]
@@ -120,6 +131,8 @@ if __name__ == "__main__":
                 "project_slug": json.loads(r'{{ cookiecutter.project_slug | tojson }}'),
                 "package_name": json.loads(r'{{ cookiecutter.package_name | tojson }}'),
                 "production_origins": json.loads(r'{{ cookiecutter.production_origins | tojson }}'),
+                "database": json.loads(r'{{ cookiecutter.database | tojson }}'),
+                "auth": json.loads(r'{{ cookiecutter.auth | tojson }}'),
             },
             json.loads(r'{{ cookiecutter.get("_repo_dir", "") | tojson }}'),
         )

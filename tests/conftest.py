@@ -14,6 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = ROOT / "{{cookiecutter.project_slug}}"
+# What a deployed default bake needs besides its allowlist: a PostgreSQL URL. Nothing listens on port 9 (discard): the
+# routes these tests ask never open a connection.
+DEPLOYED_DATABASE = {"DATABASE_URL": "postgresql+psycopg://api@127.0.0.1:9/api"}
 JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%")  # ${{ ... }}, a GitHub Actions expression, is meant to stay
 
 
@@ -62,14 +65,14 @@ def jinja_leftovers(project: Path) -> list[str]:
 
 
 def assert_opt_in_tests_pass(project: Path, marker: str) -> None:
-    """The baked project's `pytest -m marker` passes; where it skipped them (a tool missing, outside CI),
-    this test is skipped with its reason."""
+    """The baked project's `pytest -m marker` passes; where it skipped them all (a tool missing, outside
+    CI), this test is skipped with its reason. Some skipped beside others passing is an answer's doing: a
+    rule that the answer rules out, proved by other bakes."""
     result = run_project_suite(project, "-m", marker)
     assert result.returncode == 0, result.stdout + result.stderr
-    skipped = re.search(r"^SKIPPED \[\d+\] \S+: (.*)$", result.stdout, re.MULTILINE)
-    if skipped:
-        pytest.skip(f"the baked project skipped its {marker} tests: {skipped[1]}")
-    assert re.search(r"\b\d+ passed", result.stdout), result.stdout
+    if not re.search(r"\b\d+ passed", result.stdout):
+        skipped = re.search(r"^SKIPPED \[\d+\] \S+: (.*)$", result.stdout, re.MULTILINE)
+        pytest.skip(f"the baked project skipped its {marker} tests: {skipped[1] if skipped else result.stdout}")
 
 
 def run_project_suite(project: Path, *arguments: str) -> subprocess.CompletedProcess:

@@ -10,7 +10,7 @@ from conftest import bake
 
 def test_default_bake_has_the_promised_layout(default_project):
     package = default_project / "src" / "my_api"
-    for module in ("__init__", "api", "policies", "settings", "errors", "logs", "wsgi"):
+    for module in ("__init__", "api/__init__", "policies", "settings", "errors", "logs", "wsgi"):
         assert (package / f"{module}.py").is_file(), module
     for module in ("__init__", "origins", "policy", "layer", "cli"):
         assert (package / "cors" / f"{module}.py").is_file(), module
@@ -48,8 +48,10 @@ def test_allow_credentials_answer_sets_the_default(cookies):
         {"production_origins": "https://*.com"},
         {"production_origins": "https://app.example.com/login"},
         {"production_origins": "https://app.example.com, https://user@admin.example.com"},
+        {"auth": "session", "database": "none"},
+        {"auth": "token", "database": "none"},
     ],
-    ids=lambda answers: "=".join(map(str, next(iter(answers.items())))),
+    ids=lambda answers: ",".join("=".join(map(str, item)) for item in answers.items()),
 )
 def test_refused_answer_fails_the_hook_and_leaves_nothing(cookies, tmp_path, answers):
     result = cookies.bake(extra_context=answers)

@@ -63,7 +63,7 @@ def test_cruft_update_brings_a_template_change_into_a_project_and_keeps_its_own(
     commit_all(project, "Created from the template")
 
     # The team changes its project; the template gains a README line and a file.
-    api = project / "src" / "my_api" / "api.py"
+    api = project / "src" / "my_api" / "api" / "__init__.py"
     api.write_text(api.read_text() + "\n# Our own routes follow.\n")
     commit_all(project, "Our change")
     readme = template / "{{cookiecutter.project_slug}}" / "README.md"

@@ -19,10 +19,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import serve_with_gunicorn, start_gunicorn
+from conftest import DEPLOYED_DATABASE, serve_with_gunicorn, start_gunicorn
 
 # Two workers, as by default: the tests below count them.
-PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com", "WEB_CONCURRENCY": "2"}
+PRODUCTION = {
+    "APP_ENV": "production",
+    "CORS_ORIGINS": "https://app.example.com",
+    "WEB_CONCURRENCY": "2",
+    **DEPLOYED_DATABASE,
+}
 # Seconds within which gunicorn must stop when it is meant to: a Python start-up, with time to spare.
 PROMPTLY = 5
 

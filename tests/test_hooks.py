@@ -122,18 +122,43 @@ def test_template_dir_found_from_an_absolute_or_relative_repo_dir(monkeypatch):
     assert pre_gen.find_template_dir(ROOT.name) == ROOT.parent / ROOT.name
 
 
+ANSWERS = {
+    "project_slug": "my-api",
+    "package_name": "my_api",
+    "production_origins": "https://app.example.com",
+    "database": "postgresql",
+    "auth": "none",
+}
+
+
 def test_template_dir_unknown_skips_only_the_origins_check(capsys):
-    answers = {"project_slug": "my-api", "package_name": "my_api", "production_origins": "*"}
+    answers = {**ANSWERS, "production_origins": "*"}
     assert pre_gen.find_template_dir("") is None
     assert pre_gen.main(answers, "") == 0
     assert "production_origins not checked" in capsys.readouterr().err
 
 
 def test_every_problem_is_reported_in_one_run(capsys):
-    answers = {"project_slug": "Bad Slug", "package_name": "class", "production_origins": "http://a.example.com"}
+    answers = {
+        "project_slug": "Bad Slug",
+        "package_name": "class",
+        "production_origins": "http://a.example.com",
+        "database": "none",
+        "auth": "session",
+    }
     assert pre_gen.main(answers, str(ROOT)) == 1
     errors = capsys.readouterr().err.splitlines()
-    assert [line.split(":")[1].split()[0] for line in errors] == ["project_slug", "package_name", "production_origins"]
+    named = [line.split(":")[1].split()[0] for line in errors]
+    assert named == ["project_slug", "package_name", "auth", "production_origins"]
+
+
+@pytest.mark.parametrize("auth", ["session", "token"])
+def test_a_way_to_sign_in_needs_the_database(auth):
+    assert pre_gen.sign_in_problem(auth, "none") == (
+        f"auth: {auth!r} keeps its accounts in the database: answer database=postgresql, or auth=none"
+    )
+    assert pre_gen.sign_in_problem(auth, "postgresql") is None
+    assert pre_gen.sign_in_problem("none", "none") is None
 
 
 def test_post_gen_writes_dotenv_with_the_project_s_tasks_once_and_keeps_the_developers_own(tmp_path):
@@ -167,18 +192,68 @@ def test_next_steps_name_the_commands():
         assert f"python3 tasks.py {command}" in steps
 
 
+SESSION_FILES = [
+    "src/app/auth/sessions.py",
+    "src/app/migrations/versions/0003_user_sessions.py",
+    "tests/test_sessions.py",
+]
+TOKEN_FILES = ["src/app/auth/tokens.py", "tests/test_tokens.py"]
+NO_SIGN_IN = [
+    *(f"src/app/{name}" for name in ("auth", "api/auth.py", "migrations/versions/0002_users.py")),
+    *("tests/test_auth.py", "docs/sign-in.md"),
+    *SESSION_FILES,
+    *TOKEN_FILES,
+]
+
+
 @pytest.mark.parametrize(
     ("answers", "left_out"),
     [
-        ({"use_docker": True, "ci": "github", "use_pre_commit": True}, []),
         (
-            {"use_docker": False, "ci": "none", "use_pre_commit": False},
-            ["Dockerfile", ".dockerignore", "deploy", ".github", ".pre-commit-config.yaml"],
+            {"use_docker": True, "ci": "github", "use_pre_commit": True, "database": "postgresql", "auth": "none"},
+            NO_SIGN_IN,
+        ),
+        (
+            {"use_docker": True, "ci": "github", "use_pre_commit": True, "database": "postgresql", "auth": "session"},
+            TOKEN_FILES,
+        ),
+        (
+            {"use_docker": True, "ci": "github", "use_pre_commit": True, "database": "postgresql", "auth": "token"},
+            SESSION_FILES,
+        ),
+        (
+            {"use_docker": False, "ci": "none", "use_pre_commit": False, "database": "none", "auth": "none"},
+            [
+                *(f"src/app/{name}" for name in ("db.py", "models.py", "migrate.py", "migrations", "tenants.py")),
+                "src/app/api/items.py",
+                *("tests/test_items.py", "tests/test_migrations.py", "tests/test_tenants.py", "tests/postgres.py"),
+                "docs/database.md",
+                *NO_SIGN_IN,
+                *("Dockerfile", ".dockerignore", "deploy", ".github", ".pre-commit-config.yaml"),
+            ],
         ),
     ],
 )
 def test_unselected_paths_follow_the_answers(answers, left_out):
-    assert post_gen.unselected_paths(**answers) == left_out
+    assert post_gen.unselected_paths(**answers, package="app") == left_out
+
+
+@pytest.mark.parametrize(
+    ("answers", "lock"),
+    [
+        ({"database": "postgresql", "auth": "none"}, "uv.lock"),
+        ({"database": "none", "auth": "none"}, "uv-database-none.lock"),
+        ({"database": "postgresql", "auth": "session"}, "uv-auth-session.lock"),
+        ({"database": "postgresql", "auth": "token"}, "uv-auth-token.lock"),
+    ],
+)
+def test_the_lock_of_the_chosen_dependencies_is_kept(tmp_path, answers, lock):
+    for name in post_gen.LOCKS:
+        (tmp_path / name).write_text(name)
+    for _ in range(2):
+        post_gen.keep_lock(tmp_path, answers)
+        assert [path.name for path in tmp_path.iterdir()] == ["uv.lock"]
+        assert (tmp_path / "uv.lock").read_text() == lock
 
 
 def test_remove_paths_removes_files_and_folders_and_is_safe_to_run_twice(tmp_path):

@@ -16,7 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
-from conftest import serve_with_gunicorn
+from conftest import DEPLOYED_DATABASE, serve_with_gunicorn
 
 CONNECTIONS = 64
 DURATION = 10.0
@@ -24,7 +24,7 @@ MAX_REQUESTS = 50_000
 # Origins come round again after this many requests: the CORS layer decides each once, then reuses its answer.
 DISTINCT_ORIGINS = 400
 
-SETTINGS = {"APP_ENV": "production", "CORS_ORIGINS": "https://*.preview.example.com"}
+SETTINGS = {"APP_ENV": "production", "CORS_ORIGINS": "https://*.preview.example.com", **DEPLOYED_DATABASE}
 PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
 # What an allowed preflight gets besides its origin, from the default CORS_ALLOW_* and CORS_MAX_AGE.
 PREFLIGHT_ANSWER = {

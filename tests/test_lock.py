@@ -81,6 +81,17 @@ def test_lock_renders_the_project_name_and_python_version_of_the_answers(cookies
     assert check.returncode == 0, f"{STALE}\n{check.stderr}"
 
 
+def test_a_bake_without_a_database_has_a_lock_of_its_own_that_agrees_with_its_pyproject(cookies, default_project):
+    """database=none: no SQLAlchemy, Alembic or psycopg in pyproject.toml, nor in the lock the hook kept."""
+    project = bake(cookies, database="none")
+    check = uv_lock_check(project, sys.executable)
+    assert check.returncode == 0, f"{STALE}\n{check.stderr}"
+    database_packages = {"sqlalchemy", "alembic", "psycopg"}
+    assert database_packages <= set(locked_packages(default_project))
+    assert not database_packages & set(locked_packages(project))
+    assert not list(project.glob("uv-*.lock")) and not list(default_project.glob("uv-*.lock"))
+
+
 def test_a_stale_lock_fails_the_check(cookies):
     """The check the tests above rely on can fail: a dependency changed in pyproject.toml, not in the lock."""
     project = bake(cookies)

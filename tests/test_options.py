@@ -16,15 +16,23 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, bake, free_port, jinja_leftovers, run, run_project_suite
+from conftest import DEPLOYED_DATABASE, ROOT, bake, free_port, jinja_leftovers, run, run_project_suite
 
 BIN = Path(sys.executable).parent
 
 # The default answers, as cookiecutter.json gives them: this row is the session's default bake.
-DEFAULT_ROW = {"use_docker": True, "ci": "github", "use_pre_commit": True, "python_version": "3.11"}
+DEFAULT_ROW = {
+    "use_docker": True,
+    "ci": "github",
+    "use_pre_commit": True,
+    "python_version": "3.11",
+    "database": "postgresql",
+    "auth": "none",
+}
 # Every answer at every value at least once. Every two of the three deployment answers meet in all four
-# combinations of their values (pairwise); python_version takes one value per row; the other answers take
-# their non-default value in one row or two, and the matrix test checks the value reaches the project.
+# combinations of their values (pairwise); python_version takes one value per row, database too (`none`
+# in the last row), and auth (`session` and `token` in the two middle rows); the other answers take their
+# non-default value in one row or two, and the matrix test checks the value reaches the project.
 MATRIX = [
     DEFAULT_ROW,
     {
@@ -32,6 +40,8 @@ MATRIX = [
         "ci": "none",
         "use_pre_commit": False,
         "python_version": "3.12",
+        "database": "postgresql",
+        "auth": "session",
         "allow_credentials": True,
         "project_slug": "billing",
         "package_name": "billing_core",
@@ -41,6 +51,8 @@ MATRIX = [
         "ci": "github",
         "use_pre_commit": False,
         "python_version": "3.13",
+        "database": "postgresql",
+        "auth": "token",
         "project_name": "Orders Service",
         "description": "Takes orders.",
         "author_name": "Ada",
@@ -51,6 +63,8 @@ MATRIX = [
         "ci": "none",
         "use_pre_commit": True,
         "python_version": "3.14",
+        "database": "none",
+        "auth": "none",
         "allow_credentials": True,
         "production_origins": "https://shop.example.org, https://admin.example.org:8443 https://*.pr.example.org",
     },
@@ -60,6 +74,8 @@ OPTIONAL_FILES = {
     "use_docker": ["Dockerfile", ".dockerignore", "deploy/kubernetes.yaml"],
     "ci": [".github/workflows/ci.yml", ".github/workflows/canary.yml", ".github/dependabot.yml"],
     "use_pre_commit": [".pre-commit-config.yaml"],
+    "database": ["docs/database.md"],
+    "auth": ["docs/sign-in.md"],
 }
 
 
@@ -166,6 +182,7 @@ def test_dockerfile_passes_hadolint_and_its_commands_work(cookies, default_proje
         "APP_ENV": "production",
         "CORS_ORIGINS": "https://app.example.com",
         "SECRET_KEY": "a-test-secret-key-of-at-least-32-characters",
+        **DEPLOYED_DATABASE,
     }
     log = tmp_path / "gunicorn.log"
     with log.open("w") as output:
@@ -215,6 +232,14 @@ def test_kubernetes_manifest_probes_health_and_configures_a_valid_allowlist(cook
         assert container[probe]["httpGet"]["path"] == "/api/health"
         assert container[probe]["httpGet"]["port"] in ports
     assert service["spec"]["ports"][0]["targetPort"] in ports
+    # The migrations run before the app in each pod, with the app's image and variables; none without a database.
+    migrations = pod["spec"].get("initContainers", [])
+    assert [init["command"] for init in migrations] == (
+        [["flask", "--app", answers.get("package_name", "my_api"), "db", "upgrade", "head"]]
+        if chosen(answers, "database")
+        else []
+    )
+    assert all(init["image"] == container["image"] and init["envFrom"] == container["envFrom"] for init in migrations)
     # The container listens where gunicorn binds: the image's PORT, as the ConfigMap leaves it.
     assert "PORT" not in config_map["data"]
     assert f"PORT={next(iter(ports.values()))}" in (project / "Dockerfile").read_text()
@@ -227,7 +252,11 @@ def test_kubernetes_manifest_probes_health_and_configures_a_valid_allowlist(cook
         "print(settings.environment, *settings.policy().allowlist.describe())"
     )
     # What the pod gets: the ConfigMap's variables and, with credentials on, the Secret's SECRET_KEY.
-    pod_environment = {**config_map["data"], "SECRET_KEY": "a-test-secret-key-of-at-least-32-characters"}
+    pod_environment = {
+        **config_map["data"],
+        "SECRET_KEY": "a-test-secret-key-of-at-least-32-characters",
+        **DEPLOYED_DATABASE,
+    }
     result = run(project, sys.executable, "-c", read_settings, input=json.dumps(pod_environment))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[:2] == ["production", "https://app.example.com"]

@@ -59,7 +59,10 @@ def test_a_fresh_clone_tests_serves_and_plays_in_development(cookies, tmp_path):
     assert " passed" in tests.stdout
     # .venv holds exactly uv.lock's versions, installed by pip in hash-checking mode (--require-hashes).
     listed = run(project, str(project / ".venv" / "bin" / "python"), "-m", "pip", "list", "--format", "json")
-    installed = {package["name"].lower(): package["version"] for package in json.loads(listed.stdout)}
+    # pip lists names as their distributions spell them (pydantic_core), the lock normalised (pydantic-core).
+    installed = {
+        re.sub(r"[-_.]+", "-", package["name"]).lower(): package["version"] for package in json.loads(listed.stdout)
+    }
     locked = {name: package["version"] for name, package in locked_packages(project).items()}
     assert installed.pop("my-api") == "0.1.0"
     # Besides the venv's own pip (and setuptools, which Python 3.11's venv adds) and uv, which reads the lock.

@@ -12,13 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import bake, run_project_suite, serve_with_gunicorn
+from conftest import DEPLOYED_DATABASE, bake, run_project_suite, serve_with_gunicorn
 
 TENANT = "https://shop.tenant-one.example"
 PARTNER = "https://portal.partner.example"
 FRONT_END = "https://app.example.com"
 STRANGER = "https://evil.example.net"
 PARTNERS_ROUTE = """
+
+from flask import Blueprint, jsonify
 
 partners = Blueprint("partners", __name__, url_prefix="/api/partners")
 
@@ -45,7 +47,7 @@ def team_project(cookies_session) -> Path:
         '    Policy("public"', '    Policy("partners", "/api/partners/"),\n    Policy("public"'
     )
     (project / "src" / "my_api" / "policies.py").write_text(policies)
-    with (project / "src" / "my_api" / "api.py").open("a") as api:
+    with (project / "src" / "my_api" / "api" / "__init__.py").open("a") as api:
         api.write(PARTNERS_ROUTE)
     with sqlite3.connect(project / "tenants.sqlite3") as db:
         db.execute("CREATE TABLE tenant (name TEXT, origin TEXT UNIQUE)")
@@ -72,6 +74,7 @@ def test_gunicorn_serves_each_policy_as_declared(team_project):
         "CORS_ALLOW_CREDENTIALS": "true",
         "CORS_PARTNERS_ORIGINS": PARTNER,
         "SECRET_KEY": "a-test-secret-key-of-at-least-32-characters",
+        **DEPLOYED_DATABASE,
     }
     with serve_with_gunicorn(team_project, variables) as server:
         api, partners = f"{server.url}/api/health", f"{server.url}/api/partners/orders/7"
@@ -94,3 +97,34 @@ def test_gunicorn_serves_each_policy_as_declared(team_project):
     }
     assert "CORS policy 'default' on /api/ also allows the origins tenant_origins accepts" in log
     assert "CORS policy 'public' on /api/public/ is public" in log
+
+
+# A route a team writes: it validates its body, and sets a CORS header of its own on its success path only.
+ORDERS_MODULE = """
+from flask_openapi3 import APIBlueprint
+from pydantic import BaseModel, Field
+
+blueprint = APIBlueprint("orders", __name__, url_prefix="/api/orders")
+
+
+class Order(BaseModel):
+    item: str = Field(min_length=1)
+    count: int = Field(ge=1)
+
+
+@blueprint.post("")
+def create_order(body: Order):
+    return {"item": body.item, "count": body.count}, 201, {"Access-Control-Allow-Origin": "*"}
+"""
+
+
+def test_a_header_on_the_success_path_of_a_validating_route_fails_the_baked_suite_naming_it(cookies):
+    project = bake(cookies)
+    (project / "src" / "my_api" / "api" / "orders.py").write_text(ORDERS_MODULE)
+    with (project / "src" / "my_api" / "api" / "__init__.py").open("a") as api:
+        api.write("\nfrom . import orders  # noqa: E402\n\nblueprints = (*blueprints, orders.blueprint)\n")
+    result = run_project_suite(project, "tests/test_conformance.py")
+    assert result.returncode == 1, result.stdout[-3000:]
+    (failed,) = re.findall(r"^FAILED (.*)$", result.stdout, re.MULTILINE)
+    assert "POST /api/orders" in failed
+    assert "route /api/orders (view orders.create_order) set Access-Control-Allow-Origin itself" in result.stdout

@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent
 PACKAGE = "{{ cookiecutter.package_name }}"
 # The version of uv that writes uv.lock and reads it back for pip; Dockerfile installs the same.
 UV = "uv=={{ cookiecutter._uv_version }}"
+# "postgresql": `serve` first brings the development database up to the newest migration; "none": no database.
+DATABASE = "{{ cookiecutter.database }}"
 
 
 def venv_bin(venv_dir: Path, program: str) -> Path:
@@ -99,6 +101,11 @@ def main(argv: list[str]) -> int:
         print("Created .env from .env.example (APP_ENV=development): your local settings, git-ignored", flush=True)
     venv_dir = install_locked(ROOT / ".venv")
     program, *options = programs[command]
+    if command == "serve" and DATABASE != "none":
+        migrate = [venv_bin(venv_dir, "flask"), "--app", PACKAGE, "db", "upgrade", "head"]
+        migrated = subprocess.run(migrate, cwd=ROOT)
+        if migrated.returncode != 0:
+            return migrated.returncode
     try:
         return subprocess.run([venv_bin(venv_dir, program), *options, *arguments], cwd=ROOT).returncode
     except KeyboardInterrupt:  # Ctrl-C reached the program too, and stopped it: no traceback here

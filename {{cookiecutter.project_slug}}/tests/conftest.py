@@ -8,21 +8,42 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable{% if cookiecutter.database == "postgresql" %}, Iterator{% endif %}
 from importlib.util import find_spec
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
+{%- if cookiecutter.database == "postgresql" %}
+from alembic import command
+{%- endif %}
+{%- if cookiecutter.auth != "none" %}
+from argon2 import PasswordHasher, profiles
+{%- endif %}
 from flask import Flask
+{%- if cookiecutter.auth != "none" %}
+from flask.testing import FlaskClient
+{%- endif %}
 from werkzeug.exceptions import HTTPException, NotFound
 
-from {{ cookiecutter.package_name }} import create_app
+from {{ cookiecutter.package_name }} import create_app{% if cookiecutter.database == "postgresql" %}, db{% endif %}
+{%- if cookiecutter.auth != "none" %}
+from {{ cookiecutter.package_name }}.auth import passwords
+from {{ cookiecutter.package_name }}.auth.models import User
+{%- endif %}
 from {{ cookiecutter.package_name }}.cors.origins import Allowlist, parse_allowlist
 from {{ cookiecutter.package_name }}.cors.policy import DEFAULT_POLICY, Policy
+{%- if cookiecutter.database == "postgresql" %}
+from {{ cookiecutter.package_name }}.migrate import alembic_config
+from {{ cookiecutter.package_name }}.models import Base
+{%- endif %}
 from {{ cookiecutter.package_name }}.policies import POLICIES
 from {{ cookiecutter.package_name }}.settings import DEFAULTS, Settings
+{%- if cookiecutter.database == "postgresql" %}
+
+import postgres
+{%- endif %}
 
 # The front ends this API serves in production, as .env.example lists them.
 PRODUCTION_ORIGINS = "{{ cookiecutter.production_origins }}"
@@ -30,14 +51,34 @@ PRODUCTION_ORIGINS = "{{ cookiecutter.production_origins }}"
 PREVIEW_WILDCARD = "https://*.preview.example.com"
 PRODUCTION_CORS_ORIGINS = f"{PRODUCTION_ORIGINS}, {PREVIEW_WILDCARD}"
 
+{%- if cookiecutter.database == "postgresql" %}
+# The database of the apps the tests build: in memory in development and testing, so each app starts empty; where
+# deployed, a PostgreSQL address nothing listens on (port 9, discard): settings require one, these tests never connect.
+TEST_DATABASE_URL = "sqlite://"
+DEPLOYED_DATABASE_URL = "postgresql+psycopg://api@127.0.0.1:9/api"
+{% endif %}
+{%- if cookiecutter.auth != "none" %}
+# The account of the sign-in tests (make_signed_up_app): the sign-in route's example (api/auth.py).
+EMAIL, PASSWORD = "ada@example.com", "a long passphrase"
+{%- endif %}
+# How users sign in (auth/): "session", "token" or "none". With a session cookie, the policy of the sign-in
+# routes keeps credentials on, and with a token it allows Authorization: start-up refuses it otherwise
+# (test_sessions.py, test_tokens.py). The rules of a default policy without them are proved by the bakes
+# that sign in otherwise, or not at all.
+SIGN_IN = "{{ cookiecutter.auth }}"
+credentials_off = pytest.mark.skipif(SIGN_IN == "session", reason="session sign-in keeps credentials on")
+authorization_off = pytest.mark.skipif(SIGN_IN == "token", reason="token sign-in keeps Authorization allowed")
 # What deployments with credentials on must set: a SECRET_KEY (never this one).
-SECRET_KEY = "test-only-secret-key-0123456789abcdefghij"  # noqa: S105 (a test value)
+SECRET_KEY = "test-only-secret-key-0123456789abcdefghij"
 # Production with credentials on, the strictest deployment: the variables the API needs for it.
 CREDENTIALED_PRODUCTION = {
     "APP_ENV": "production",
     "CORS_ORIGINS": PRODUCTION_CORS_ORIGINS,
     "CORS_ALLOW_CREDENTIALS": "true",
     "SECRET_KEY": SECRET_KEY,
+{%- if cookiecutter.database == "postgresql" %}
+    "DATABASE_URL": DEPLOYED_DATABASE_URL,
+{%- endif %}
 }
 
 # The project's gunicorn settings, which gunicorn's master runs before it starts a worker.
@@ -119,6 +160,14 @@ def cors_headers(response) -> dict[str, str]:
     return {name: value for name, value in response.headers if name.lower().startswith("access-control-")}
 
 
+def assert_json_error(response, status: int) -> None:
+    """The response is the JSON error errors.py makes, with `status`."""
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    assert response.json["error"]["status"] == status
+    assert set(response.json["error"]) == {"status", "title", "detail"}
+
+
 def vary(response) -> list[str]:
     """The request headers the response's Vary names, lowercase."""
     return [item.strip().lower() for item in response.headers.get("Vary", "").split(",") if item.strip()]
@@ -158,15 +207,34 @@ def other_allowlists(declarations: tuple[Policy, ...] = POLICIES) -> dict[str, s
 
 
 def deployment(variables: dict[str, str]) -> dict[str, str]:
-    """A deployment's variables: `variables`, with other_allowlists() and a SECRET_KEY where they set none."""
-    return {**other_allowlists(), "SECRET_KEY": SECRET_KEY, **variables}
+    """A deployment's variables: `variables`, with other_allowlists(){% if cookiecutter.database == "postgresql" %}, a DATABASE_URL{% endif %} and a SECRET_KEY where
+    they set none."""
+    return {
+        **other_allowlists(),
+{%- if cookiecutter.database == "postgresql" %}
+        "DATABASE_URL": DEPLOYED_DATABASE_URL,
+{%- endif %}
+        "SECRET_KEY": SECRET_KEY,
+        **variables,
+    }
 
 
 def settings_from(
     environ: dict[str, str], dotenv: dict[str, str] | None = None, declarations: tuple[Policy, ...] = POLICIES
 ) -> Settings:
-    """Settings.from_environ, with other_allowlists() where `environ` does not set them."""
-    return Settings.from_environ({**other_allowlists(declarations), **environ}, dotenv, declarations)
+    """Settings.from_environ, with other_allowlists() {% if cookiecutter.database == "postgresql" %}and a database {% endif %}where `environ` does not set them."""
+    defaults = other_allowlists(declarations)
+{%- if cookiecutter.database == "postgresql" %}
+    defaults["DATABASE_URL"] = database_for(environ.get("APP_ENV", ""))
+{%- endif %}
+    return Settings.from_environ({**defaults, **environ}, dotenv, declarations)
+{%- if cookiecutter.database == "postgresql" %}
+
+
+def database_for(environment: str) -> str:
+    """TEST_DATABASE_URL in development and testing, DEPLOYED_DATABASE_URL elsewhere (production when unset)."""
+    return TEST_DATABASE_URL if environment in ("development", "testing") else DEPLOYED_DATABASE_URL
+{%- endif %}
 
 
 def skip_or_fail(reason: str, required_by: str = "REQUIRE_BROWSER") -> NoReturn:
@@ -185,7 +253,108 @@ def require_chromium() -> None:
         skip_or_fail(f"no Chromium at {CHROMIUM}: install one (apt-get install chromium) or set CHROMIUM_PATH")
 
 
+{% if cookiecutter.database == "postgresql" %}@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server's URL, for the session (tests/postgres.py); skipped or failed
+    (REQUIRE_POSTGRES=1) without Debian's postgresql binaries."""
+    binaries = postgres.find_binaries()
+    if binaries is None:
+        skip_or_fail(f"no PostgreSQL under {postgres.BINARIES}: apt-get install postgresql", "REQUIRE_POSTGRES")
+    with postgres.postgres_server(binaries) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """In-memory SQLite; with `pytest -m postgres`, a real PostgreSQL server."""
+    return TEST_DATABASE_URL if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
+def make_database_app(make_app, database_url) -> Iterator[Callable[..., Flask]]:
+    """make_app(**variables), in testing unless they say otherwise, on an empty database with every table
+    (with_tables), emptied again after the test."""
+    apps = []
+
+    def make(**variables: str) -> Flask:
+        app = make_app(**{"APP_ENV": "testing", "DATABASE_URL": database_url, **variables})
+        apps.append(with_tables(app))
+        return app
+
+    yield make
+    for app in apps:
+        without_tables(app)
+
+
+def with_tables(app: Flask) -> Flask:
+    """`app`, its database given every table: in memory, made from the models (test_migrations.py proves the
+    migrations make the same); on PostgreSQL, by the migrations from empty."""
+    if app.extensions["settings"].database.url.startswith("sqlite"):
+        Base.metadata.create_all(db.engine(app))
+    else:
+        with app.app_context():
+            command.upgrade(alembic_config(), "head")
+    return app
+
+
+def without_tables(app: Flask) -> None:
+    """The database of `app` as with_tables found it: PostgreSQL's is migrated back to empty (in memory, each
+    app has a database of its own, gone with it)."""
+    if not app.extensions["settings"].database.url.startswith("sqlite"):
+        with app.app_context():
+            command.downgrade(alembic_config(), "base")
+{%- if cookiecutter.auth != "none" %}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> None:
+    """Passwords hashed in microseconds rather than a fifth of a second each: the hashes the tests make are
+    checked by the same code, with parameters no deployment would choose."""
+    passwords.hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
+@pytest.fixture
+def make_signed_up_app(make_database_app) -> Callable[..., Flask]:
+    """make_database_app(**variables), serving the production front ends, with one account: EMAIL, PASSWORD."""
+
+    def make(**variables: str) -> Flask:
+        app = make_database_app(CORS_ORIGINS=PRODUCTION_CORS_ORIGINS, **variables)
+        with app.app_context():
+            db.session().add(User(email=EMAIL, password_hash=passwords.hash_password(PASSWORD)))
+            db.session().commit()
+        return app
+
+    return make
+
+
+@pytest.fixture
+def api(make_signed_up_app) -> FlaskClient:
+    """A client of the app with one account."""
+    return make_signed_up_app().test_client()
+
+
+def login(client: FlaskClient, email: str = EMAIL, password: str = PASSWORD, origin: str = ALLOWED_ORIGINS[0]):
+    """POST /api/auth/login as a front end at `origin` sends it."""
+    return client.post(
+        "/api/auth/login",
+        json={"email": email, "password": password},
+        headers={"Origin": origin, "Sec-Fetch-Site": "cross-site"},
+    )
+
+
+def credentials_of(signed_in) -> dict[str, str]:
+    """The headers a front end adds to its calls after the sign-in that answered `signed_in`: {% if cookiecutter.auth == "session" %}none, as the
+    browser (and the test client) sends the session cookie by itself{% else %}the token, in an
+    Authorization header{% endif %}."""
+{%- if cookiecutter.auth == "session" %}
+    return {}
+{%- else %}
+    return {"Authorization": f"Bearer {signed_in.json['access_token']}"}
+{%- endif %}
+{%- endif %}
+
+
+{% endif %}@pytest.fixture
 def make_app() -> Callable[..., Flask]:
     """Build an app from variables: make_app(APP_ENV="testing", CORS_ORIGINS="http://localhost:3000").
 
@@ -200,7 +369,8 @@ def make_app() -> Callable[..., Flask]:
 
 @pytest.fixture
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPatch:
-    """os.environ without this API's variables but other_allowlists(), and a working directory without a .env file.
+    """os.environ without this API's variables but other_allowlists(){% if cookiecutter.database == "postgresql" %} and DEPLOYED_DATABASE_URL{% endif %}, and a working
+    directory without a .env file.
 
     For the code that reads the process environment itself; set variables with the monkeypatch
     returned, so they are undone after the test.
@@ -212,5 +382,8 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPat
     monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
     for name, value in other_allowlists().items():
         monkeypatch.setenv(name, value)
+{%- if cookiecutter.database == "postgresql" %}
+    monkeypatch.setenv("DATABASE_URL", DEPLOYED_DATABASE_URL)
+{%- endif %}
     monkeypatch.chdir(tmp_path)
     return monkeypatch

@@ -15,8 +15,7 @@ from flask import Blueprint, Flask, jsonify
 from flask_cors import CORS, cross_origin
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-import {{ cookiecutter.package_name }}
-from {{ cookiecutter.package_name }} import create_app
+from {{ cookiecutter.package_name }} import api, create_app
 from {{ cookiecutter.package_name }}.cors.layer import CorsConflict, init_app, refuse_other_cors
 
 import conftest
@@ -107,7 +106,7 @@ def test_a_header_set_outside_the_policies_is_refused_outside_them_too():
 def test_a_route_wrapped_by_cross_origin_stops_start_up(monkeypatch):
     team = Blueprint("team", __name__, url_prefix="/api/team")
     team.add_url_rule("/thing", "thing", cross_origin()(lambda: "ok"))
-    monkeypatch.setattr({{ cookiecutter.package_name }}, "blueprints", (*{{ cookiecutter.package_name }}.blueprints, team))
+    monkeypatch.setattr(api, "blueprints", (*api.blueprints, team))
     with pytest.raises(CorsConflict, match=r"route /api/team/thing \(view team.thing\) is wrapped by Flask-CORS's"):
         create_app(conftest.settings_from({"APP_ENV": "development"}))
 

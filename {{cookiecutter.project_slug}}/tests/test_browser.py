@@ -33,6 +33,9 @@ import os
 import shutil
 import ssl
 import subprocess
+{%- if cookiecutter.auth != "none" %}
+import sys
+{%- endif %}
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -43,10 +46,24 @@ from urllib.parse import urlsplit
 
 import pytest
 
+{% if cookiecutter.auth != "none" -%}
+from {{ cookiecutter.package_name }}.cors.caveats import site
+{% endif -%}
 from {{ cookiecutter.package_name }}.cors.origins import parse_allowlist
 from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT
 
-from conftest import CHROMIUM, PRODUCTION_ORIGINS, deployment, require_chromium, skip_or_fail
+from conftest import (
+    CHROMIUM,
+{%- if cookiecutter.auth != "none" %}
+    EMAIL,
+    PASSWORD,
+{%- endif %}
+    PRODUCTION_ORIGINS,
+    credentials_off,
+    deployment,
+    require_chromium,
+    skip_or_fail,
+)
 from servers import Gunicorn, serve_with_gunicorn, trusting
 from write_target import TEST_ORIGINS, own_prefix
 
@@ -152,14 +169,21 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def browser(certificate):
-    """Headless Chromium, the front ends' host names resolved to an https page server on loopback."""
+def playwright():
+    """The one Playwright driver of the module's browsers (it runs an event loop: a second at once cannot)."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(certificate, playwright):
+    """Headless Chromium, the front ends' host names resolved to an https page server on loopback."""
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(*certificate)
-    with serve_pages(tls) as port, sync_playwright() as playwright:
+    with serve_pages(tls) as port:
         hosts = sorted({urlsplit(origin).hostname for origin in [*FRONT_ENDS, STRANGER]})
         rules = [f"MAP {host} 127.0.0.1:{port}" for host in hosts]
         rules += ["MAP * ~NOTFOUND", "EXCLUDE localhost", "EXCLUDE 127.0.0.1"]
@@ -175,7 +199,11 @@ class Api(NamedTuple):
     credentials: bool
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["credentials-off", "credentials-on"])
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(False, marks=credentials_off), True],
+    ids=["credentials-off", "credentials-on"],
+)
 def production(request) -> Iterator[Api]:
     """The API in production, allowing its production front ends (PRODUCTION_ORIGINS)."""
     credentials = "true" if request.param else "false"
@@ -299,3 +327,171 @@ def test_a_path_the_browser_sends_with_a_double_slash_is_judged_by_the_policy_of
     assert server_changes(production_with_state) == before
     assert write_from(browser, STRANGER, production_with_state.url, NO_CORS_FETCH, f"/{route}") == 200
     assert server_changes(production_with_state) == [*before, f"POST {route}"]
+
+
+# A front end on the API's own site, and one on another site, both allowed with credentials.
+COOKIE_API = "https://api.example.com"
+COOKIE_FRONT_ENDS = {"same site": "https://app.example.com", "another site": "https://shop.example.org"}
+SIGN_IN_AND_ASK = """async (url) => {
+    const options = {credentials: "include"};
+    const post = {...options, method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"};
+    const signedIn = (await (await fetch(url, post)).json()).user;
+    return [signedIn, (await (await fetch(url, options)).json()).user];
+}"""
+
+
+@pytest.fixture(scope="module")
+def cookie_api(certificate) -> Iterator[Gunicorn]:
+    """tests/session_target.py at https://api.example.com, in production, credentials on for both front ends,
+    and the session cookie SameSite=None: only the third-party cookie rule can keep it from a page."""
+    settings = deployment(
+        {
+            "APP_ENV": "production",
+            "CORS_ORIGINS": ", ".join(COOKIE_FRONT_ENDS.values()),
+            "CORS_ALLOW_CREDENTIALS": "true",
+            "SESSION_COOKIE_SAMESITE": "None",
+            "API_ORIGIN": COOKIE_API,
+            "PYTHONPATH": os.pathsep.join([str(PROJECT / "src"), str(PROJECT / "tests")]),
+        }
+    )
+    with serve_with_gunicorn(PROJECT, settings, "session_target:app", tls=certificate) as server:
+        yield server
+
+
+# Chromium's cookie setting (the profile's cookie_controls_mode): third-party cookies allowed, as Chrome has them
+# by default, or blocked, as Safari has them for everyone and a Chrome user may choose.
+THIRD_PARTY_COOKIES = {"allowed": 0, "blocked": 1}
+
+
+@pytest.fixture(scope="module", params=THIRD_PARTY_COOKIES)
+def cookie_browser(request, certificate, cookie_api, playwright, tmp_path_factory):
+    """Headless Chromium with a profile whose third-party cookies are allowed or blocked (the param): the front
+    ends' host names resolve to the page server, the API's to gunicorn. Yields (the param, the context)."""
+    profile = tmp_path_factory.mktemp("profile")
+    (profile / "Default").mkdir()
+    preferences = {"profile": {"cookie_controls_mode": THIRD_PARTY_COOKIES[request.param]}}
+    (profile / "Default" / "Preferences").write_text(json.dumps(preferences))
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(*certificate)
+    with serve_pages(tls) as port:
+        rules = [f"MAP {urlsplit(origin).hostname} 127.0.0.1:{port}" for origin in COOKIE_FRONT_ENDS.values()]
+        rules += [f"MAP {urlsplit(COOKIE_API).hostname} {urlsplit(cookie_api.url).netloc}", "MAP * ~NOTFOUND"]
+        context = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            args=[f"--host-resolver-rules={', '.join(rules)}"],
+            ignore_https_errors=True,
+        )
+        yield request.param, context
+        context.close()
+
+
+def sign_in_and_ask(context, origin: str) -> list[str | None]:
+    """Sign in from a page at `origin` with a credentialed fetch, then ask the API whose session the next
+    credentialed fetch carries: [the user the sign-in answered, the user the API then sees]."""
+    page = context.new_page()
+    try:
+        page.goto(f"{origin}/")
+        return page.evaluate(SIGN_IN_AND_ASK, f"{COOKIE_API}/api/_test/session")
+    finally:
+        page.close()
+
+
+def test_the_third_party_cookie_warning_names_the_front_end_browsers_keep_the_cookie_from(cookie_browser, cookie_api):
+    """Start-up warns about the front end on another site, and only about it. Where third-party cookies are
+    blocked, its sign-in leaves no cookie the next call carries, as the warning says; where they are allowed
+    it works; the same-site front end stays signed in either way."""
+    warnings = [line for line in cookie_api.log().splitlines() if "is on another site than the API" in line]
+    assert len(warnings) == cookie_api.log().count("Booting worker") >= 1
+    assert all(COOKIE_FRONT_ENDS["another site"] in line for line in warnings)
+    assert not any(COOKIE_FRONT_ENDS["same site"] + " " in line for line in warnings)
+    third_party_cookies, context = cookie_browser
+    context.clear_cookies()
+    assert sign_in_and_ask(context, COOKIE_FRONT_ENDS["same site"]) == ["ada", "ada"]
+    # The API signed the user in and the page read its answer (CORS allowed it); the cookie came back or not.
+    expected = "ada" if third_party_cookies == "allowed" else None
+    assert sign_in_and_ask(context, COOKIE_FRONT_ENDS["another site"]) == ["ada", expected]
+{%- if cookiecutter.auth != "none" %}
+
+
+# Signing in from a page, {% if cookiecutter.auth == "session" %}with the session cookie{% else %}with a token in the Authorization header{% endif %}: the API at api.<the first front end's site>, so
+# that the front end is on its site (a cookie of the API's is then not a third-party one).
+SIGN_IN_API = "https://api." + site(FRONT_ENDS[0]).partition("://")[2]
+SIGN_IN = """async ([api, email, password, token]) => {
+    const credentials = {{ '"include"' if cookiecutter.auth == "session" else '"omit"' }};
+    try {
+        if (!token) {
+            const login = await fetch(api + "/api/auth/login", {
+                method: "POST", credentials, headers: {"Content-Type": "application/json"},
+                body: JSON.stringify({email, password}),
+            });
+            token = (await login.json()).access_token;
+        }
+        const headers = token ? {"Authorization": "Bearer " + token} : {};
+        return (await (await fetch(api + "/api/auth/me", {credentials, headers})).json()).email;
+    } catch (error) {
+        return error.name;
+    }
+}"""
+
+
+@pytest.fixture(scope="module")
+def sign_in_api(certificate, postgres_url) -> Iterator[Gunicorn]:
+    """The API in production on PostgreSQL, migrated and with one account, made by the commands a deploy runs."""
+    settings = deployment({"APP_ENV": "production", "CORS_ORIGINS": PRODUCTION_ORIGINS, "DATABASE_URL": postgres_url})
+    environ = {**os.environ, **settings, "PYTHONPATH": str(PROJECT / "src")}
+    flask = [sys.executable, "-m", "flask", "--app", "{{ cookiecutter.package_name }}"]
+    for command, typed in ((["db", "upgrade", "head"], ""), (["users", "create", EMAIL], f"{PASSWORD}\n{PASSWORD}\n")):
+        done = subprocess.run([*flask, *command], input=typed, env=environ, cwd=PROJECT, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    try:
+        with serve_with_gunicorn(PROJECT, settings, tls=certificate) as server:
+            yield server
+    finally:
+        subprocess.run([*flask, "db", "downgrade", "base"], env=environ, cwd=PROJECT, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def sign_in_browser(certificate, playwright, sign_in_api):
+    """Headless Chromium: the front ends' host names resolve to the page server, the API's to gunicorn."""
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(*certificate)
+    with serve_pages(tls) as port:
+        rules = [f"MAP {urlsplit(origin).hostname} 127.0.0.1:{port}" for origin in [*FRONT_ENDS, STRANGER]]
+        rules += [f"MAP {urlsplit(SIGN_IN_API).hostname} {urlsplit(sign_in_api.url).netloc}", "MAP * ~NOTFOUND"]
+        args = [f"--host-resolver-rules={', '.join(rules)}"]
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        yield chromium
+        chromium.close()
+
+
+def sign_in_from(browser, origin: str, token: str = "") -> str:
+    """What a page at `origin` reads of /api/auth/me after signing in (or with `token`): the email, or the error."""
+    context = browser.new_context(ignore_https_errors=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{origin}/")
+        return page.evaluate(SIGN_IN, [SIGN_IN_API, EMAIL, PASSWORD, token])
+    finally:
+        context.close()
+
+
+def test_a_listed_front_end_signs_in_and_calls_a_route_that_needs_a_user(sign_in_browser):
+    assert sign_in_from(sign_in_browser, FRONT_ENDS[0]) == EMAIL
+
+
+def test_a_refused_origin_can_neither_sign_in_nor_call_as_the_user(sign_in_browser, sign_in_api):
+    assert sign_in_from(sign_in_browser, STRANGER) == BLOCKED
+{%- if cookiecutter.auth == "token" %}
+    # Even with a valid token in hand, its calls are refused at the preflight for Authorization.
+    login = urllib.request.Request(  # noqa: S310 (loopback)
+        f"{sign_in_api.url}/api/auth/login",
+        json.dumps({"email": EMAIL, "password": PASSWORD}).encode(),
+        {"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(login, timeout=5, context=trusting(sign_in_api.certificate)) as response:  # noqa: S310 (loopback)
+        token = json.load(response)["access_token"]
+    assert sign_in_from(sign_in_browser, STRANGER, token) == BLOCKED
+    assert sign_in_from(sign_in_browser, FRONT_ENDS[0], token) == EMAIL
+{%- endif %}
+{%- endif %}

@@ -19,6 +19,7 @@ from {{ cookiecutter.package_name }}.cors import Policy
 from {{ cookiecutter.package_name }}.cors.advice import suggest_fix
 from {{ cookiecutter.package_name }}.cors.browser import Blocked, BrowserRequest, is_safelisted_header, preflight_check
 from {{ cookiecutter.package_name }}.policies import POLICIES
+from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT
 
 import conftest
 
@@ -27,7 +28,7 @@ WILDCARD = "https://*.preview.example.com"
 PRODUCTION = {
     "APP_ENV": "production",
     "CORS_ORIGINS": f"{ALLOWED}, {WILDCARD}",
-    "CORS_ALLOW_CREDENTIALS": "false",
+    "CORS_ALLOW_CREDENTIALS": CREDENTIALS_DEFAULT,
     "SECRET_KEY": conftest.SECRET_KEY,
 }
 
@@ -95,7 +96,10 @@ def test_show_json_gives_each_policy_with_values_sources_and_routes():
     settings = default["settings"]
     assert (default["name"], default["prefix"], default["public"]) == ("default", "/api/", False)
     assert settings["CORS_ORIGINS"] == {"value": [ALLOWED, WILDCARD], "source": "environment variable"}
-    assert settings["CORS_ALLOW_CREDENTIALS"] == {"value": False, "source": "environment variable"}
+    assert settings["CORS_ALLOW_CREDENTIALS"] == {
+        "value": CREDENTIALS_DEFAULT == "true",
+        "source": "environment variable",
+    }
     assert settings["CORS_MAX_AGE"] == {"value": 600, "source": "default"}
     assert settings["CORS_EXPOSE_HEADERS"]["value"] == ["X-Total-Count"]
     assert {"path": "/api/health", "methods": ["GET"]} in default["routes"]
@@ -164,9 +168,10 @@ def test_check_with_credentials_allowed_shows_allow_credentials():
     assert "< Access-Control-Allow-Credentials: true" in result.output
 
 
+@conftest.credentials_off
 def test_check_a_script_sending_its_own_authorization_needs_no_credentials():
     """Authorization set by the script is a header like any other: CORS_ALLOW_HEADERS lets it through."""
-    result = cors_command("check", ALLOWED, "--header", "Authorization: Bearer t")
+    result = cors_command("check", ALLOWED, "--header", "Authorization: Bearer t", CORS_ALLOW_CREDENTIALS="false")
     assert result.exit_code == 0, result.output
     assert "< Access-Control-Allow-Credentials" not in result.output
 
@@ -235,8 +240,9 @@ def test_check_header_not_allowed_names_it_in_the_fix():
     assert 'Fix: CORS_ALLOW_HEADERS="Content-Type, Authorization, X-Request-Id"' in result.output
 
 
+@conftest.credentials_off
 def test_check_credentials_not_allowed():
-    result = cors_command("check", ALLOWED, "--credentials")
+    result = cors_command("check", ALLOWED, "--credentials", CORS_ALLOW_CREDENTIALS="false")
     assert result.exit_code == 1
     assert "Blocked: credentials sent, but no Access-Control-Allow-Credentials: true." in result.output
     assert "Fix: CORS_ALLOW_CREDENTIALS=true (then a page at any origin 'default' allows" in result.output
@@ -244,8 +250,9 @@ def test_check_credentials_not_allowed():
     assert "Authorization" not in result.output  # a script's own Authorization is CORS_ALLOW_HEADERS' business
 
 
+@conftest.credentials_off
 def test_check_wildcard_with_credentials():
-    variables = {"APP_ENV": "development", "CORS_ORIGINS": "*"}
+    variables = {"APP_ENV": "development", "CORS_ORIGINS": "*", "CORS_ALLOW_CREDENTIALS": "false"}
     assert cors_command("check", "https://any.example.org", **variables).exit_code == 0
     result = cors_command("check", "https://any.example.org", "--credentials", **variables)
     assert result.exit_code == 1

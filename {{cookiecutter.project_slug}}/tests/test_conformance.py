@@ -6,22 +6,43 @@ origin, a refused one, without an Origin, and as a preflight, and compares the a
 policy's settings. A route that sets an Access-Control-* header itself fails here, named: in testing
 the CORS layer answers it with a 500 that says which route set which header.
 
+A route that declares request models (flask-openapi3: a `body`, `query` or `path` argument typed with a
+pydantic model) is sent a body built from its model, the model's first example if it has one, so that its
+success path runs: it must answer below 400 to the allowed origin and without an Origin, and a header
+set there fails, named. It is also sent a body with every field wrong: a 422 naming each field, with
+the policy's headers. {% if cookiecutter.database == "postgresql" %}Each request meets the database as sample_rows() leaves it: add a row
+there for each table a route reads by id. {% endif %}Other routes are sent no body, as a browser's bare request.
+
 A route with path arguments gets sample values; where none of SAMPLES fits its converter, add the
 route's endpoint to ENDPOINT_SAMPLES.
 """
 
 from __future__ import annotations
 
+import inspect
+import typing
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
+from pydantic import BaseModel, ValidationError
+{%- if cookiecutter.database == "postgresql" %}
+from sqlalchemy.orm import Session
+{%- endif %}
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 
-from {{ cookiecutter.package_name }} import create_app
+from {{ cookiecutter.package_name }} import create_app{% if cookiecutter.database == "postgresql" %}, db{% endif %}
+{%- if cookiecutter.auth != "none" %}
+from {{ cookiecutter.package_name }}.auth import passwords
+from {{ cookiecutter.package_name }}.auth.models import User
+{%- endif %}
 from {{ cookiecutter.package_name }}.cors.policy import CorsPolicy, policy_for
+{%- if cookiecutter.database == "postgresql" %}
+from {{ cookiecutter.package_name }}.models import Base, Item
+{%- endif %}
 from {{ cookiecutter.package_name }}.policies import POLICIES
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -33,11 +54,38 @@ REFUSED = "https://refused.example.net"
 SAMPLES = (1, "sample", uuid.UUID(int=1), 1.5)
 # {endpoint: {argument: value}} for routes whose converters take none of SAMPLES.
 ENDPOINT_SAMPLES: dict[str, dict[str, object]] = {}
+# The arguments through which flask-openapi3 hands a view its validated request.
+REQUEST_MODEL_ARGUMENTS = ("path", "query", "body")
+{%- if cookiecutter.database == "postgresql" %}
+
+
+def sample_rows() -> list[Base]:
+    """The rows the sample path arguments (SAMPLES: 1 first) find: one for each table a route reads by id."""
+    return [
+        Item(id=1, name="Sample", quantity=1),
+{%- if cookiecutter.auth != "none" %}
+        User(id=1, email=conftest.EMAIL, password_hash=passwords.hash_password(conftest.PASSWORD)),
+{%- endif %}
+    ]
+
+
+def reset_database(app: Flask) -> None:
+    """Empty tables holding sample_rows(): a DELETE sent before must not change what the next request finds."""
+    engine = db.engine(app)
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add_all(sample_rows())
+        session.commit()
+{%- endif %}
 
 
 def conformance_app() -> Flask:
     """The app in testing, every policy given the production origins and credentials where it can have them."""
-    variables = {"APP_ENV": "testing", "SECRET_KEY": conftest.SECRET_KEY}
+    variables = {"APP_ENV": "testing", "SECRET_KEY": conftest.SECRET_KEY, "API_DOCS": "true"}
+{%- if cookiecutter.database == "postgresql" %}
+    variables["DATABASE_URL"] = conftest.TEST_DATABASE_URL
+{%- endif %}
     for declaration in POLICIES:
         if not declaration.public:
             variables[declaration.variable("ORIGINS")] = conftest.PRODUCTION_CORS_ORIGINS
@@ -57,6 +105,52 @@ def sample_path(app: Flask, rule: Rule, method: str) -> str:
         except HTTPException:
             continue
     pytest.fail(f"no sample value fits route {rule.rule}: add its endpoint {rule.endpoint!r} to ENDPOINT_SAMPLES")
+
+
+def request_models(app: Flask, endpoint: str) -> dict[str, type[BaseModel]]:
+    """{argument: model} of the pydantic models the route's view declares, as flask-openapi3 reads them."""
+    view = inspect.unwrap(app.view_functions[endpoint])
+    hints = typing.get_type_hints(view) if inspect.isfunction(view) else {}
+    return {name: hints[name] for name in REQUEST_MODEL_ARGUMENTS if name in hints}
+
+
+def sample_value(schema: dict[str, Any], definitions: dict[str, Any]) -> Any:
+    """A value that JSON `schema` accepts, in the simplest form: its example, its default, or the least
+    its type and bounds allow."""
+    if "$ref" in schema:
+        return sample_value(definitions[schema["$ref"].rsplit("/", 1)[1]], definitions)
+    for key in ("examples", "enum"):
+        if schema.get(key):
+            return schema[key][0]
+    if "default" in schema:
+        return schema["default"]
+    if "anyOf" in schema:
+        return sample_value(schema["anyOf"][0], definitions)
+    kind = schema.get("type")
+    if kind == "object":
+        properties = schema.get("properties", {})
+        return {name: sample_value(properties[name], definitions) for name in schema.get("required", [])}
+    if kind == "array":
+        return [sample_value(schema.get("items", {}), definitions)] * schema.get("minItems", 0)
+    if kind in ("integer", "number"):
+        return max(schema.get("minimum", 1), schema.get("exclusiveMinimum", 0) + 1)
+    return {"string": "s" * max(1, schema.get("minLength", 1)), "boolean": True, "null": None}.get(kind)
+
+
+def valid_body(model: type[BaseModel], route: str) -> Any:
+    """A body `model` accepts, built from its JSON schema; the model's own first example wins."""
+    schema = model.model_json_schema()
+    body = sample_value(schema, schema.get("$defs", {}))
+    try:
+        model.model_validate(body)
+    except ValidationError as error:
+        pytest.fail(f"no valid body could be built for route {route} ({error}): give {model.__name__} an example")
+    return body
+
+
+def wrong_body(model: type[BaseModel]) -> dict[str, list]:
+    """A body with a list for each field the model declares, which no scalar or object field accepts."""
+    return {name: [[]] for name in model.model_json_schema().get("properties", {})}
 
 
 def covered_requests() -> Iterator[tuple[str, str, str]]:
@@ -97,24 +191,44 @@ def test_the_routes_under_policies_are_walked():
 def test_every_covered_route_answers_as_its_policy_says(app, method, path, route):
     policy = policy_for(app.extensions["settings"].policies, path)
     client = app.test_client()
+    endpoint = app.url_map.bind("localhost").match(path, method=method)[0]
+    models = request_models(app, endpoint)
+    body = {"json": valid_body(models["body"], route)} if "body" in models else {}
 
-    def send(headers: dict[str, str]):
-        response = client.open(path, method=method, headers=headers)
+    def send(headers: dict[str, str], **content):
+{%- if cookiecutter.database == "postgresql" %}
+        reset_database(app)
+{%- endif %}
+{%- if cookiecutter.auth != "none" %}
+        # As the sample user, signed in: a route that needs one reaches its success path too.
+        headers = {**conftest.credentials_of(conftest.login(client)), **headers}
+{%- endif %}
+        response = client.open(path, method=method, headers=headers, **content)
         where = f"{method} {path} (route {route}, policy {policy.name!r}), answered {response.status}"
         return response, f"{where}: {response.get_data(as_text=True)[:400]}"
 
-    allowed, context = send({"Origin": ALLOWED})
+    allowed, context = send({"Origin": ALLOWED}, **body)
     assert conftest.cors_headers(allowed) == expected_simple(policy, ALLOWED), context
     assert "origin" in conftest.vary(allowed), context
+    if models:
+        assert allowed.status_code < 400, f"the success path was not reached: {context}"
 
-    refused, context = send({"Origin": REFUSED})
+    refused, context = send({"Origin": REFUSED}, **body)
     expected = expected_simple(policy, REFUSED) if policy.public else {}
     assert conftest.cors_headers(refused) == expected, context
     assert "origin" in conftest.vary(refused), context
 
-    without_origin, context = send({})
+    without_origin, context = send({}, **body)
     assert conftest.cors_headers(without_origin) == {}, context
     assert "origin" in conftest.vary(without_origin), context
+    if models:
+        assert without_origin.status_code < 400, f"the success path was not reached: {context}"
+
+    if "body" in models:
+        wrong, context = send({"Origin": ALLOWED}, json=wrong_body(models["body"]))
+        assert wrong.status_code == 422, context
+        assert set(wrong.json["error"]["fields"]) == set(wrong_body(models["body"])), context
+        assert conftest.cors_headers(wrong) == expected_simple(policy, ALLOWED), context
 
     asked = {"Origin": ALLOWED, "Access-Control-Request-Method": method}
     preflight = client.options(path, headers=asked)

@@ -284,7 +284,7 @@ def test_create_app_configures_logging_once_however_often_it_is_called(restore_l
 @pytest.mark.parametrize("log_format", ["json", "text"])
 def test_gunicorn_error_and_access_lines_follow_log_format(monkeypatch, restore_logging, capsys, log_format):
     """gunicorn's master reads gunicorn.conf.py, then sets its loggers up from the file's settings."""
-    for name, value in {**conftest.other_allowlists(), **PRODUCTION, "LOG_FORMAT": log_format}.items():
+    for name, value in conftest.deployment({**PRODUCTION, "LOG_FORMAT": log_format}).items():
         monkeypatch.setenv(name, value)
     conf = runpy.run_path(str(conftest.GUNICORN_CONF))
     config = Config()

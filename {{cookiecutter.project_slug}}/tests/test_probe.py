@@ -160,3 +160,24 @@ def test_a_preflight_answered_by_something_else_is_named():
     (difference,) = probe.compare(OTHER, app, deployed, earlier=[])
     assert difference.problem is probe.PREFLIGHT_ANSWERED
     assert difference.detail == "Access-Control-Allow-Methods: GET, where the app sends GET, POST, PUT"
+
+
+def test_probe_judges_the_front_ends_against_the_deployments_own_site(monkeypatch):
+    """The probed deployment is at http://127.0.0.1: every front end is on another site than it."""
+    monkeypatch.setitem(SETTINGS, "CORS_ALLOW_CREDENTIALS", "true")
+    with deployed() as url:
+        text = probe_command(url, "--credentials")
+        data = probe_command(url, "--credentials", "--json")
+    assert text.exit_code == data.exit_code == 0, text.output
+    assert "\nCaveats:\n  CORS_ORIGINS: " in text.output
+    assert text.output.endswith("The deployment answers as the app does.\n")
+    caveats = json.loads(data.output)["caveats"]
+    assert caveats and all(f"another site than the API at {url}" in caveat["message"] for caveat in caveats)
+
+
+@conftest.credentials_off
+def test_probe_without_credentials_has_no_caveat(monkeypatch):
+    monkeypatch.setitem(SETTINGS, "CORS_ALLOW_CREDENTIALS", "false")
+    with deployed() as url:
+        result = probe_command(url)
+    assert "Caveat" not in result.output

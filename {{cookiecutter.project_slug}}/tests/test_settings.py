@@ -98,7 +98,10 @@ def test_development_without_cors_origins_allows_any_local_port():
     ("value", "parsed"),
     [
         *((spelling, True) for spelling in ["true", "True", "TRUE", "1", "yes", "on", " true "]),
-        *((spelling, False) for spelling in ["false", "False", "0", "no", "off"]),
+        *(
+            pytest.param(spelling, False, marks=conftest.credentials_off)
+            for spelling in ["false", "False", "0", "no", "off"]
+        ),
     ],
 )
 def test_credentials_accept_the_usual_spellings(value, parsed):
@@ -118,6 +121,7 @@ def test_every_origin_together_with_credentials_is_refused():
     assert "CORS_ALLOW_CREDENTIALS" in message
 
 
+@conftest.credentials_off
 def test_every_origin_without_credentials_is_accepted_in_development():
     settings = conftest.settings_from(
         {"APP_ENV": "development", "CORS_ORIGINS": "*", "CORS_ALLOW_CREDENTIALS": "false"}
@@ -140,8 +144,14 @@ def test_defaults_are_the_documented_ones():
     [
         ("CORS_ALLOW_METHODS", "get post,DELETE", "allow_methods", ("GET", "POST", "DELETE")),
         ("CORS_ALLOW_METHODS", "get GET\tpost", "allow_methods", ("GET", "POST")),
-        ("CORS_ALLOW_HEADERS", "", "allow_headers", ()),
-        ("CORS_ALLOW_HEADERS", "X-Requested-With, content-type", "allow_headers", ("X-Requested-With", "content-type")),
+        pytest.param("CORS_ALLOW_HEADERS", "", "allow_headers", (), marks=conftest.authorization_off),
+        pytest.param(
+            "CORS_ALLOW_HEADERS",
+            "X-Requested-With, content-type",
+            "allow_headers",
+            ("X-Requested-With", "content-type"),
+            marks=conftest.authorization_off,
+        ),
         ("CORS_EXPOSE_HEADERS", "X-Total-Count,ETag", "expose_headers", ("X-Total-Count", "ETag")),
         ("CORS_MAX_AGE", "0", "max_age", 0),
         ("CORS_MAX_AGE", " 86400 ", "max_age", 86400),
@@ -290,7 +300,7 @@ def test_cors_origins_refusals_name_the_variable_and_quote_the_entry(origins, qu
 
 def test_variables_of_other_programs_change_nothing():
     """FLASK_CORS_* included: Flask-CORS reads it through app.config, which this project never gives it."""
-    others = {"DATABASE_URL": "postgres://db", "FLASK_CORS_ORIGINS": "*", "FLASK_CORS_SUPPORTS_CREDENTIALS": "true"}
+    others = {"PGHOST": "db", "FLASK_CORS_ORIGINS": "*", "FLASK_CORS_SUPPORTS_CREDENTIALS": "true"}
     assert conftest.settings_from({**PRODUCTION, **others}) == conftest.settings_from(PRODUCTION)
 
 
@@ -345,6 +355,11 @@ def test_secret_key_is_required_where_deployed_with_credentials(environment):
     without = {name: value for name, value in PRODUCTION.items() if name != "SECRET_KEY"}
     message = refusal({**without, "APP_ENV": environment, "CORS_ALLOW_CREDENTIALS": "true"})
     assert message.startswith(f"SECRET_KEY is required when APP_ENV={environment} and CORS_ALLOW_CREDENTIALS=true")
+
+
+@pytest.mark.skipif(conftest.SIGN_IN != "none", reason="signing in needs a SECRET_KEY or credentials where deployed")
+def test_without_credentials_a_missing_secret_key_stays_missing_where_deployed():
+    without = {name: value for name, value in PRODUCTION.items() if name != "SECRET_KEY"}
     assert conftest.settings_from({**without, "CORS_ALLOW_CREDENTIALS": "false"}).secret_key is None
 
 
@@ -407,3 +422,37 @@ def test_exempt_paths_refuse_what_is_not_a_path_or_exempts_everything(value, hin
     message = refusal({**PRODUCTION, "CROSS_SITE_WRITE_EXEMPT_PATHS": value})
     assert message.startswith("CROSS_SITE_WRITE_EXEMPT_PATHS: ")
     assert hint in message
+{%- if cookiecutter.database == "postgresql" %}
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({"APP_ENV": "production", "DATABASE_URL": ""}, "DATABASE_URL is required when APP_ENV=production"),
+        ({"APP_ENV": "staging", "DATABASE_URL": ""}, "DATABASE_URL is required when APP_ENV=staging"),
+        ({"APP_ENV": "production", "DATABASE_URL": "sqlite:///api.sqlite3"}, "for development and testing only"),
+        ({"APP_ENV": "production", "DATABASE_URL": "postgres://api:s3cret@db/api"}, "psycopg 3, write postgresql+"),
+        ({"APP_ENV": "testing", "DATABASE_URL": "db.internal:5432"}, "DATABASE_URL is not a database URL"),
+        ({"APP_ENV": "testing", "DATABASE_URL": "mysql://api:s3cret@db/api"}, "'mysql' is not supported"),
+    ],
+    ids=["production-unset", "staging-unset", "sqlite-deployed", "other-driver", "not-a-url", "other-database"],
+)
+def test_a_database_url_refusal_names_the_variable_and_the_fix_never_the_password(variables, expected):
+    message = refusal({**PRODUCTION, **variables})
+    assert expected in message
+    assert "postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME" in message
+    assert "s3cret" not in message
+
+
+@pytest.mark.parametrize("environment", ["development", "testing"])
+def test_development_and_testing_default_to_a_sqlite_file(environment):
+    variables = {"APP_ENV": environment, "CORS_ORIGINS": "http://localhost:3000", "DATABASE_URL": ""}
+    assert conftest.settings_from(variables).database.url == f"sqlite:///{environment}.sqlite3"
+
+
+def test_the_pool_is_configured_from_the_environment():
+    variables = {"DATABASE_POOL_SIZE": "20", "DATABASE_MAX_OVERFLOW": "0", "DATABASE_POOL_TIMEOUT": "3"}
+    database = conftest.settings_from({**PRODUCTION, **variables}).database
+    assert (database.pool_size, database.max_overflow, database.pool_timeout) == (20, 0, 3)
+    assert "DATABASE_POOL_SIZE='0' must be a whole number from 1" in refusal({**PRODUCTION, "DATABASE_POOL_SIZE": "0"})
+{%- endif %}

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask
 
 from . import logs
-from .api import blueprints
 from .cors.cli import cors_commands
-from .cors.layer import ServedThroughLayer, init_app, refuse_other_cors
-from .errors import register_error_handlers
-from .settings import Settings, load_settings
+from .cors.layer import init_app, refuse_other_cors
+from .settings import DEPLOYED, Settings, load_settings
 
-
-class App(ServedThroughLayer, Flask):
-    """Flask, with every request served through the CORS layer first, whatever is assigned to `app.wsgi_app`:
-    a middleware a team wraps around it later runs inside the layer, never around it (cors/layer.py)."""
+if TYPE_CHECKING:
+    from .application import App
 
 
 def create_app(settings: Settings | None = None) -> App:
@@ -27,13 +23,42 @@ def create_app(settings: Settings | None = None) -> App:
     Only the `flask` command (local development) reads .env: a server started with
     `gunicorn '{{ cookiecutter.package_name }}:create_app()'` never does, so a leftover .env cannot
     turn production into development.
+
+    The routes, their schemas and the database code are imported here, when an app is built: gunicorn's
+    master imports this package for its settings alone (gunicorn.conf.py), and refuses a bad one at once
+    without loading pydantic{% if cookiecutter.database == "postgresql" %} and SQLAlchemy{% endif %}.
     """
+    from flask_openapi3 import APIBlueprint, Info
+
+    from . import {% if cookiecutter.auth != "none" %}auth, {% endif %}{% if cookiecutter.database == "postgresql" %}db, {% endif %}openapi{% if cookiecutter.database == "postgresql" %}, tenants{% endif %}
+    from .api import blueprints
+    from .application import App
+    from .cors.caveats import log_caveats, startup_caveats
+    from .errors import register_error_handlers, validation_error_response
+{%- if cookiecutter.database == "postgresql" %}
+    from .migrate import db_command
+{%- endif %}
+
     if settings is None:
         settings = load_settings(dotenv_path=".env" if os.environ.get("FLASK_RUN_FROM_CLI") == "true" else None)
     # A `flask` command builds the app inside its click context: its stdout is the command's output
     # (`--json` included), so log lines go to stderr there.
     logs.configure(settings.log_format, sys.stderr if click.get_current_context(silent=True) else None)
-    app = App(__name__)
+    # What browsers will do otherwise than the policy says: cookies kept from other sites, preflight caches capped.
+    samesite, deployed = settings.session_cookie_samesite, settings.environment in DEPLOYED
+    log_caveats(startup_caveats(settings.policies, settings.api_origin, samesite, deployed=deployed))
+    app = App(
+        __name__,
+        info=Info(title="{{ cookiecutter.project_name }}", version="0.1.0"),
+        security_schemes={},  # none yet; left unset, the document would hold `securitySchemes: null`, invalid
+        doc_ui=False,  # its pages use inline scripts: openapi.py serves the document and a page of ours
+        static_folder=None,  # an API: no /static/ route
+        validation_error_callback=validation_error_response,
+    )
+{%- if cookiecutter.database == "postgresql" %}
+    if settings.tenant_origins:
+        settings = tenants.with_tenant_origins(settings, app)
+{%- endif %}
     app.extensions["settings"] = settings
     # The session cookie: sent over https only where deployed, never readable by scripts, and SameSite.
     app.config.update(
@@ -44,8 +69,21 @@ def create_app(settings: Settings | None = None) -> App:
     )
     init_app(app, settings)
     app.cli.add_command(cors_commands)
+{%- if cookiecutter.database == "postgresql" %}
+    db.init_app(app, settings.database)
+    app.cli.add_command(db_command)
+{%- endif %}
+{%- if cookiecutter.auth != "none" %}
+    auth.init_app(app)
+{%- endif %}
     register_error_handlers(app)
     for blueprint in blueprints:
-        app.register_blueprint(blueprint)
+        # A plain Flask Blueprint works too: its routes are served, checked by the CORS layer, but not described.
+        if isinstance(blueprint, APIBlueprint):
+            app.register_api(blueprint)
+        else:
+            app.register_blueprint(blueprint)
+    if settings.api_docs:
+        app.register_blueprint(openapi.blueprint)
     refuse_other_cors(app)
     return app

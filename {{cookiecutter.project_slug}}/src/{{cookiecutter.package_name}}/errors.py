@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Flask, Response, current_app, jsonify
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException, InternalServerError, UnprocessableEntity
 
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
+
+
+def validation_error_response(error: ValidationError) -> Response:
+    """A request that breaks its route's schema: 422, the usual error shape, and `fields`, one message per
+    field ("body" for a body that is not an object at all), so a front end can show each beside its input."""
+    fields: dict[str, str] = {}
+    for problem in error.errors(include_url=False):
+        fields.setdefault(".".join(str(part) for part in problem["loc"]) or "body", problem["msg"])
+    detail = "; ".join(f"{name}: {message}" for name, message in fields.items())
+    response = jsonify(
+        error={"status": 422, "title": UnprocessableEntity().name, "detail": detail or str(error), "fields": fields}
+    )
+    response.status_code = 422
+    return response
 
 
 def _http_error(error: HTTPException):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import click
 
-from .cors.origins import SEPARATORS, Allowlist, OriginError, parse_allowlist
+from .cors.origins import SEPARATORS, Allowlist, OriginError, normalise_origin, parse_allowlist
 from .cors.policy import (
     DEFAULT_POLICY,
     HEADER_NAME,
@@ -26,6 +26,9 @@ from .cors.policy import (
     CorsPolicy,
     Policy,
     canonical_path,
+{%- if cookiecutter.auth != "none" %}
+    policy_for,
+{%- endif %}
 )
 from .logs import LOG_FORMATS
 from .policies import POLICIES
@@ -38,6 +41,11 @@ SAMESITE_VALUES = ("Lax", "Strict", "None")
 # token_urlsafe(32) gives 43 characters; a short key can be guessed offline from one signed cookie.
 SHORTEST_SECRET_KEY = 32
 KEY_COMMAND = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+{%- if cookiecutter.database == "postgresql" %}
+# Where a developer works and tests run: a SQLite file beside pyproject.toml, nothing to install or start.
+EMBEDDED_DATABASES = {"development": "sqlite:///development.sqlite3", "testing": "sqlite:///testing.sqlite3"}
+DATABASE_EXAMPLE = "postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME"
+{%- endif %}
 
 # Every variable read here besides the policies' own, with the text used when it is unset (.env.example
 # documents each one, and the default policy's CORS_* variables; a test keeps the two in step).
@@ -51,11 +59,28 @@ DEFAULTS: dict[str, str] = {
     "TRUSTED_PROXIES": "",
     "LOG_FORMAT": "",
     "SECRET_KEY": "",
+    "API_ORIGIN": "",
+{%- if cookiecutter.auth != "none" %}
+    # Signing in (auth/): seconds a sign-in lasts, and the failed attempts allowed per account and per client
+    # address within the window, in seconds.
+    "LOGIN_LIFETIME": "{{ '1209600' if cookiecutter.auth == 'session' else '900' }}",
+    "LOGIN_ATTEMPTS_PER_ACCOUNT": "5",
+    "LOGIN_ATTEMPTS_PER_ADDRESS": "50",
+    "LOGIN_ATTEMPTS_WINDOW": "900",
+{%- endif %}
     "SESSION_COOKIE_SAMESITE": "Lax",
     "CROSS_SITE_WRITE_EXEMPT_PATHS": "",
+    "API_DOCS": "",
+{%- if cookiecutter.database == "postgresql" %}
+    "DATABASE_URL": "",
+    "DATABASE_POOL_SIZE": "5",
+    "DATABASE_MAX_OVERFLOW": "5",
+    "DATABASE_POOL_TIMEOUT": "10",
+    "TENANT_ORIGINS": "false",
+{%- endif %}
 }
 # The default policy's credentials default is the template answer's; every other default is the policy's.
-CREDENTIALS_DEFAULT = "{{ 'true' if cookiecutter.allow_credentials else 'false' }}"
+CREDENTIALS_DEFAULT = "{{ cookiecutter.__credentials }}"
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 # What Kubernetes sets in every pod for a Service named cors or cors-<name>: CORS[_<NAME>]_SERVICE_HOST,
@@ -87,6 +112,23 @@ SOURCE_DEFAULT = "default"
 SOURCE_GENERATED = "generated for this process"
 
 
+{%- if cookiecutter.database == "postgresql" %}
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """The database URL and the connection pool of each process (db.py); connections are checked before use."""
+
+    # A SQLAlchemy URL; it may hold a password. Only its scheme is checked here: gunicorn's master reads these
+    # settings, and refuses a wrong value before any worker starts, without importing SQLAlchemy.
+    url: str = field(repr=False)
+    pool_size: int
+    max_overflow: int
+    # Seconds a request waits for a free connection before it fails.
+    pool_timeout: int
+{%- endif %}
+
+
 class SettingsError(click.ClickException):
     """A variable with a value the API refuses to start with; the message says how to fix it.
 
@@ -96,6 +138,22 @@ class SettingsError(click.ClickException):
     exit_code = 2
 
 
+{% if cookiecutter.auth != "none" -%}
+# The paths of the sign-in routes (api/auth.py): the CORS policy covering them must fit how users sign in.
+AUTH_PATH = "/api/auth/"
+
+
+@dataclass(frozen=True)
+class LoginSettings:
+    """How signing in behaves: how long a sign-in lasts, and the guessing limits (auth/limits.py)."""
+
+    lifetime: int
+    attempts_per_account: int
+    attempts_per_address: int
+    attempts_window: int
+
+
+{% endif -%}
 @dataclass(frozen=True)
 class Settings:
     """Everything the app and gunicorn are configured with, parsed and checked."""
@@ -114,6 +172,11 @@ class Settings:
     secret_key: str | None = field(repr=False)
     # The session cookie's SameSite attribute: Lax, Strict or None (None only where cookies are Secure).
     session_cookie_samesite: str
+    # Where browsers reach the API (https://api.example.com): whether its cookies are third-party on a front end.
+    api_origin: str | None
+{%- if cookiecutter.auth != "none" %}
+    login: LoginSettings
+{%- endif %}
     # Path prefixes that accept writes from pages at any origin, such as an identity provider's callback.
     write_exempt_paths: tuple[str, ...]
     # The addresses and networks of the proxies whose X-Forwarded-* headers are believed (proxies.py);
@@ -122,6 +185,13 @@ class Settings:
     # Where each variable's value came from: SOURCE_ENVIRONMENT, SOURCE_DOTENV or SOURCE_DEFAULT
     # (for LOG_FORMAT, whose default depends on APP_ENV, "default for APP_ENV=<environment>").
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # /api/openapi.json and the /api/docs page: on in development and staging, unless API_DOCS says otherwise.
+    api_docs: bool = True
+{%- if cookiecutter.database == "postgresql" %}
+    database: DatabaseSettings | None = None
+    # The default policy also allows the origins in the tenant table (tenants.py).
+    tenant_origins: bool = False
+{%- endif %}
 
     @property
     def secure_cookies(self) -> bool:
@@ -181,8 +251,22 @@ class Settings:
             log_format=_choice("LOG_FORMAT", values["LOG_FORMAT"], LOG_FORMATS),
             secret_key=secret_key,
             session_cookie_samesite=_samesite(values["SESSION_COOKIE_SAMESITE"], environment),
+            api_origin=_api_origin(values["API_ORIGIN"], environment),
+{%- if cookiecutter.auth != "none" %}
+            login=_login(values, policies),
+{%- endif %}
             write_exempt_paths=_exempt_paths(values["CROSS_SITE_WRITE_EXEMPT_PATHS"]),
             sources=sources,
+            api_docs=_boolean("API_DOCS", values["API_DOCS"] or str(environment in ("development", "staging"))),
+{%- if cookiecutter.database == "postgresql" %}
+            database=DatabaseSettings(
+                url=_database_url(values["DATABASE_URL"], environment),
+                pool_size=_integer("DATABASE_POOL_SIZE", values["DATABASE_POOL_SIZE"], 1, 100),
+                max_overflow=_integer("DATABASE_MAX_OVERFLOW", values["DATABASE_MAX_OVERFLOW"], 0, 100),
+                pool_timeout=_integer("DATABASE_POOL_TIMEOUT", values["DATABASE_POOL_TIMEOUT"], 1, 300),
+            ),
+            tenant_origins=_boolean("TENANT_ORIGINS", values["TENANT_ORIGINS"]),
+{%- endif %}
         )
 
 
@@ -309,6 +393,13 @@ def _secret_key(value: str, environment: str, policies: tuple[CorsPolicy, ...]) 
                 f"session cookie of the front ends calling with credentials. Set it to a random value of "
                 f"{SHORTEST_SECRET_KEY} characters or more, the same in every instance: {KEY_COMMAND}"
             )
+{%- if cookiecutter.auth == "token" %}
+        if environment in DEPLOYED:
+            raise SettingsError(
+                f"SECRET_KEY is required when APP_ENV={environment}: it signs the sign-in tokens. Set it to a random "
+                f"value of {SHORTEST_SECRET_KEY} characters or more, the same in every instance: {KEY_COMMAND}"
+            )
+{%- endif %}
         return None if environment in DEPLOYED else secrets.token_urlsafe(32)
     if len(value) < SHORTEST_SECRET_KEY:
         raise SettingsError(
@@ -341,6 +432,38 @@ def _trusted_proxies(value: str, hops: int, environment: str) -> tuple[Network, 
             "for a proxy on the same machine)"
         )
     return networks
+{%- if cookiecutter.database == "postgresql" %}
+
+
+def _database_url(value: str, environment: str) -> str:
+    """A SQLite file in development and testing unless set; PostgreSQL through psycopg 3, required, where deployed.
+
+    The value is never quoted back: it may hold a password.
+    """
+    if not value:
+        if environment in DEPLOYED:
+            raise SettingsError(
+                f"DATABASE_URL is required when APP_ENV={environment}: set it to the PostgreSQL database, "
+                f"{DATABASE_EXAMPLE} (from a secret: it holds a password)"
+            )
+        value = EMBEDDED_DATABASES[environment]
+    scheme, separator, _ = value.partition("://")
+    if not separator:
+        raise SettingsError(f"DATABASE_URL is not a database URL: write {DATABASE_EXAMPLE}")
+    if scheme.partition("+")[0] in ("postgres", "postgresql") and scheme != "postgresql+psycopg":
+        raise SettingsError(
+            f"DATABASE_URL uses the driver {scheme!r}: this API talks to PostgreSQL through psycopg 3, "
+            f"write {DATABASE_EXAMPLE}"
+        )
+    if scheme == "sqlite" and environment in DEPLOYED:
+        raise SettingsError(
+            f"DATABASE_URL is a SQLite database, for development and testing only: when APP_ENV={environment} "
+            f"use PostgreSQL, {DATABASE_EXAMPLE}"
+        )
+    if scheme not in ("sqlite", "postgresql+psycopg"):
+        raise SettingsError(f"DATABASE_URL: {scheme!r} is not supported: write {DATABASE_EXAMPLE}")
+    return value
+{%- endif %}
 
 
 def _samesite(value: str, environment: str) -> str:
@@ -355,6 +478,50 @@ def _samesite(value: str, environment: str) -> str:
     return samesite
 
 
+def _api_origin(value: str, environment: str) -> str | None:
+    """API_ORIGIN as a browser spells it, or None when unset; one origin, no wildcard."""
+    if not value:
+        return None
+    try:
+        origin = normalise_origin(value, environment=environment)
+    except OriginError as error:
+        raise SettingsError(f"API_ORIGIN: {error}") from None
+    if "*" in origin:
+        raise SettingsError(f"API_ORIGIN={value}: the API's own origin, one host without a wildcard")
+    return origin
+
+
+{% if cookiecutter.auth != "none" -%}
+def _login(values: Mapping[str, str], policies: tuple[CorsPolicy, ...]) -> LoginSettings:
+    """The sign-in settings, once the CORS policy of the sign-in routes is known to fit them: {% if cookiecutter.auth == "session" %}a session
+    cookie goes only on credentialed requests, so that policy must allow credentials{% else %}a token goes in the
+    Authorization header, so that policy must allow the header{% endif %}."""
+    policy = policy_for(policies, AUTH_PATH)
+{%- if cookiecutter.auth == "session" %}
+    if policy is None or not policy.allow_credentials:
+        variable = policy.variable("ALLOW_CREDENTIALS") if policy else "CORS_ALLOW_CREDENTIALS"
+        raise SettingsError(
+            f"{variable}=false, yet users sign in with a session cookie, which browsers send on credentialed "
+            f"requests only: set {variable}=true (the policy of {AUTH_PATH}), or sign in with tokens instead"
+        )
+{%- else %}
+    if policy is None or "authorization" not in {name.lower() for name in policy.allow_headers}:
+        variable = policy.variable("ALLOW_HEADERS") if policy else "CORS_ALLOW_HEADERS"
+        listed = [*policy.allow_headers, "Authorization"] if policy else ["Authorization"]
+        raise SettingsError(
+            f"{variable} leaves out Authorization, the header that carries the sign-in token, so browsers would "
+            f'refuse every signed-in call from a front end: set {variable}="{", ".join(listed)}"'
+        )
+{%- endif %}
+    return LoginSettings(
+        lifetime=_integer("LOGIN_LIFETIME", values["LOGIN_LIFETIME"], 60, 31_536_000),
+        attempts_per_account=_integer("LOGIN_ATTEMPTS_PER_ACCOUNT", values["LOGIN_ATTEMPTS_PER_ACCOUNT"], 1, 1000),
+        attempts_per_address=_integer("LOGIN_ATTEMPTS_PER_ADDRESS", values["LOGIN_ATTEMPTS_PER_ADDRESS"], 1, 100_000),
+        attempts_window=_integer("LOGIN_ATTEMPTS_WINDOW", values["LOGIN_ATTEMPTS_WINDOW"], 1, 86_400),
+    )
+
+
+{% endif -%}
 def _exempt_paths(value: str) -> tuple[str, ...]:
     """Path prefixes, each starting with '/'; '/' alone, which would turn the protection off, is refused."""
     paths = tuple(_items(value))

@@ -30,6 +30,7 @@ from .browser import (
     request_body,
     simulate,
 )
+from .caveats import Caveat, request_caveats
 from .origins import OriginError, parse_allowlist
 from .policy import CorsPolicy, policy_for
 
@@ -50,6 +51,8 @@ class Verdict:
     # For a write the browser sends: whether the cross-origin write protection refuses it, and why (write_verdict).
     write_refused: bool = False
     write_note: str = ""
+    # For a request the policy allows: what browsers will still do otherwise (caveats.request_caveats).
+    caveats: tuple[Caveat, ...] = ()
 
     def conclusion(self) -> list[str]:
         """What `check` says after the exchanges: allowed, or blocked with the reason and the fix."""
@@ -63,7 +66,8 @@ class Verdict:
             if len(self.exchanges) == 1 and self.request.preflighted:
                 lines.append(f"The browser stops at the preflight: it never sends the {method}.")
             lines.append(self.fix)
-        return [*lines, self.write_note] if self.write_note else lines
+        lines += [self.write_note] if self.write_note else []
+        return lines + [f"Caveat ({caveat.variable}): {caveat.message}." for caveat in self.caveats]
 
 
 def judge(app: Flask, request: BrowserRequest) -> Verdict:
@@ -75,7 +79,19 @@ def judge(app: Flask, request: BrowserRequest) -> Verdict:
     writes_checked = exchanges[-1].method == request.method
     write_refused, write_note = write_verdict(state, request) if writes_checked else (False, "")
     if blocked is None:
-        return Verdict(request, policy, exchanges, write_refused=write_refused, write_note=write_note)
+        settings = app.extensions["settings"]
+        caveats = (
+            request_caveats(
+                policy,
+                request.origin,
+                settings.api_origin,
+                settings.session_cookie_samesite,
+                preflighted=request.preflighted,
+            )
+            if policy
+            else []
+        )
+        return Verdict(request, policy, exchanges, None, "", write_refused, write_note, tuple(caveats))
     blocked = diagnose(policy, request, blocked) if policy else blocked
     fix = suggest_fix(policy, state.environment, request, blocked)
     return Verdict(request, policy, exchanges, blocked, fix, write_refused, write_note)

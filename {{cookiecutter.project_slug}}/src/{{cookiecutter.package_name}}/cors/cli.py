@@ -149,12 +149,14 @@ def probe(
     except probing.ProbeError as error:
         click.echo(f"Error: {error}", err=True)
         ctx.exit(2)
+    samesite = current_app.extensions["settings"].session_cookie_samesite
+    caveats = probing.deployment_caveats(policy, results, url, samesite, preflighted=request.preflighted)
     if as_json:
-        click.echo(json.dumps(probing.report(url, request, results, differences, seconds), indent=2))
+        click.echo(json.dumps(probing.report(url, request, results, differences, seconds, caveats), indent=2))
     else:
         click.echo(f"Policy: {policy.name!r} ({policy.prefix})" if policy else f"Policy: none covers {path}")
         click.echo(f"{method} {path} from {len(results)} origins, to {url} and to the app itself\n")
-        click.echo(probing.format_report(results, differences))
+        click.echo(probing.format_report(results, differences, caveats))
     ctx.exit(1 if differences else 0)
 
 

@@ -322,8 +322,8 @@ def wildcard_problem(domain: str) -> str | None:
 
 @cache
 def public_suffix_list():
-    """The Public Suffix List shipped with the publicsuffixlist package, read once: only checking a wildcard
-    needs it (some 60 ms at start-up)."""
+    """The Public Suffix List shipped with the publicsuffixlist package, read once (some 60 ms), and only where
+    needed: to check a wildcard, or whose front ends share the API's site (caveats.py)."""
     from publicsuffixlist import PublicSuffixList
 
     return PublicSuffixList()

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from werkzeug.datastructures import Headers
 
 from .browser import BrowserRequest, Exchange, Send, request_body, simulate
+from .caveats import Caveat, request_caveats
 from .origins import Allowlist
 from .policy import CorsPolicy
 
@@ -347,7 +348,12 @@ def _cache_evidence(exchange: Exchange) -> str:
 
 
 def report(
-    url: str, request: BrowserRequest, results: list[OriginResult], differences: list[Difference], seconds: float
+    url: str,
+    request: BrowserRequest,
+    results: list[OriginResult],
+    differences: list[Difference],
+    seconds: float,
+    caveats: list[Caveat],
 ) -> dict:
     """The probe as data, for `--json`."""
     return {
@@ -377,6 +383,7 @@ def report(
             }
             for difference in differences
         ],
+        "caveats": [{"variable": caveat.variable, "message": caveat.message} for caveat in caveats],
         "seconds": round(seconds, 3),
     }
 
@@ -392,9 +399,26 @@ def _exchange(exchange: Exchange) -> dict:
     }
 
 
-def format_report(results: list[OriginResult], differences: list[Difference]) -> str:
+def deployment_caveats(
+    policy: CorsPolicy | None, results: list[OriginResult], base_url: str, samesite: str, *, preflighted: bool
+) -> list[Caveat]:
+    """What browsers will do otherwise at the origins the app allows: the deployment's own origin is the API's."""
+    parts = urlsplit(base_url)
+    api_origin = f"{parts.scheme}://{parts.netloc}".lower()
+    allowed = [result.origin for result in results if result.app_blocked is None]
+    caveats = [
+        caveat
+        for origin in allowed
+        if policy is not None
+        for caveat in request_caveats(policy, origin, api_origin, samesite, preflighted=preflighted)
+    ]
+    return list(dict.fromkeys(caveats))
+
+
+def format_report(results: list[OriginResult], differences: list[Difference], caveats: list[Caveat]) -> str:
     """Per origin, the browser's verdict from the app and through the deployment; then each kind of
-    difference with where it showed, its likely cause and its fix; then any cache evidence."""
+    difference with where it showed, its likely cause and its fix; then any cache evidence, and what
+    browsers will do otherwise than the policy says (caveats)."""
     width = max(len(result.origin) for result in results)
     lines = []
     for result in results:
@@ -423,6 +447,8 @@ def format_report(results: list[OriginResult], differences: list[Difference]) ->
     ]
     if evidence:
         lines += ["", "Cache evidence:", *evidence]
+    if caveats:
+        lines += ["", "Caveats:", *(f"  {caveat.variable}: {caveat.message}." for caveat in caveats)]
     lines.append("")
     if differences:
         count = f"{len(differences)} difference{'s' if len(differences) > 1 else ''}"

@@ -1,0 +1,19 @@
+"""The team's routes, one module per resource; create_app() registers every blueprint listed here.
+
+policies.py says which CORS policy covers each path: everything under /api/ the default one,
+/api/public/ the public one.
+"""
+
+from . import {% if cookiecutter.auth != "none" %}auth, {% endif %}echo, health{% if cookiecutter.database == "postgresql" %}, items{% endif %}
+
+blueprints = (
+    health.blueprint,
+{%- if cookiecutter.database == "postgresql" %}
+    items.blueprint,
+{%- endif %}
+{%- if cookiecutter.auth != "none" %}
+    auth.blueprint,
+{%- endif %}
+    echo.blueprint,
+    health.public,
+)

@@ -1,0 +1,83 @@
+"""The database: one engine per process, one session per request.
+
+gunicorn forks its workers from a master that may have imported the app: a connection opened before
+the fork would be shared by every worker, their queries interleaved on one socket. So the engine is
+made on first use in each process (the process id is checked), never at import or in create_app().
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from .settings import DatabaseSettings
+
+STATE_KEY = "database"
+
+
+class Database:
+    """The engine and session factory of one app, made in the process that uses them."""
+
+    def __init__(self, settings: DatabaseSettings):
+        self.settings = settings
+        self._engine: Engine | None = None
+        self._sessions: sessionmaker[Session] | None = None
+        self._pid = 0
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None or self._pid != os.getpid():
+            self._engine = make_engine(self.settings)
+            # expire_on_commit=False: a view may serialise what it has just committed without a second query.
+            self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+            self._pid = os.getpid()
+        return self._engine
+
+    def session(self) -> Session:
+        self.engine  # noqa: B018 (made in this process if it is not yet)
+        return self._sessions()
+
+
+def make_engine(settings: DatabaseSettings) -> Engine:
+    """An engine whose pool checks each connection before use (pre-ping), so a restarted database server
+    costs a reconnect, not an error. In-memory SQLite (`sqlite://`, tests) keeps one connection: each new
+    one would be a new, empty database."""
+    url = make_url(settings.url)
+    if url.get_backend_name() == "sqlite":
+        memory = url.database in (None, "", ":memory:")
+        pool = {"poolclass": StaticPool} if memory else {}
+        return create_engine(url, connect_args={"check_same_thread": False}, pool_pre_ping=True, **pool)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout,
+    )
+
+
+def init_app(app: Flask, settings: DatabaseSettings) -> None:
+    app.extensions[STATE_KEY] = Database(settings)
+    app.teardown_appcontext(_close_session)
+
+
+def session() -> Session:
+    """This request's session: opened on first use, closed (rolled back unless committed) when the request ends."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions[STATE_KEY].session()
+    return g.db_session
+
+
+def engine(app: Flask) -> Engine:
+    """The app's engine, for migrations and tests."""
+    return app.extensions[STATE_KEY].engine
+
+
+def _close_session(_error: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
