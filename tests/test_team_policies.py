@@ -1,6 +1,7 @@
-"""A bake changed as a team changes it: the README's tenant-table example for dynamic origins, and a
-second policy of its own variables with its own route. The baked suite must still pass, and
-gunicorn must serve each policy as declared.
+"""A bake changed as a team changes it: the README's tenant-table example for dynamic origins, a second
+policy of its own variables with its own route, and the routes a team is most likely to add (POST
+/api/orders, a sign-in, pages and forms outside /api/). The baked suite must still pass, its own test
+routes clashing with none of them, and gunicorn must serve each policy as declared.
 """
 
 from __future__ import annotations
@@ -30,6 +31,137 @@ def order(order: int):
 
 blueprints = (*blueprints, partners)
 """
+# The names the routes below use, imported where api.py imports.
+TEAM_IMPORTS = {
+    "import Blueprint, jsonify, request\n": "import Blueprint, jsonify, request, session\n",
+    "import BadRequest\n": "import BadRequest, NotFound, Unauthorized\n",
+}
+TEAM_ROUTES = """
+
+# Routes a team adds: an orders API's most natural ones, a sign-in, forms and pages outside /api/.
+team = Blueprint("team", __name__)
+ORDERS: dict[int, dict] = {}
+
+
+def order_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("item"), str):
+        raise BadRequest('Send a JSON object with "item", a string.')
+    return body
+
+
+def signed_in() -> None:
+    if "user" not in session:
+        raise Unauthorized("Sign in first.")
+
+
+@team.get("/")
+def home():
+    return jsonify(name="orders")
+
+
+@team.get("/api")
+def index():
+    return jsonify(orders="/api/orders")
+
+
+@team.post("/api/orders")
+def create_order():
+    number = len(ORDERS) + 1
+    ORDERS[number] = order_body()
+    return jsonify(order=number), 201
+
+
+@team.get("/api/orders")
+def list_orders():
+    return jsonify(orders=ORDERS)
+
+
+@team.route("/api/orders/<int:number>", methods=["GET", "PUT", "PATCH", "DELETE"])
+def order(number: int):
+    if number not in ORDERS:
+        raise NotFound(f"No order {number}.")
+    if request.method in ("PUT", "PATCH"):
+        ORDERS[number] = order_body()
+    elif request.method == "DELETE":
+        del ORDERS[number]
+    return jsonify(order=ORDERS.get(number))
+
+
+@team.route("/api/changes", methods=["GET", "POST"])
+def changes():
+    signed_in()
+    return jsonify(changes=[])
+
+
+@team.get("/api/me")
+def me():
+    signed_in()
+    return jsonify(user=session["user"])
+
+
+@team.get("/api/private/profile")
+def profile():
+    signed_in()
+    return jsonify(user=session["user"])
+
+
+@team.get("/api/client")
+def client():
+    return jsonify(address=request.remote_addr)
+
+
+@team.get("/api/fail")
+def fail():
+    return jsonify(failed=False)
+
+
+@team.get("/api/thing")
+def thing():
+    return jsonify(thing=1)
+
+
+@team.post("/api/public/feedback")
+def feedback():
+    return jsonify(thanks=True)
+
+
+@team.post("/login")
+def login():
+    session["user"] = order_body()["item"]
+    return jsonify(signed_in=True)
+
+
+@team.post("/logout")
+def logout():
+    session.clear()
+    return jsonify(signed_in=False)
+
+
+@team.post("/account/email")
+def email():
+    signed_in()
+    return jsonify(changed=True)
+
+
+@team.get("/account/profile")
+def account():
+    signed_in()
+    return jsonify(user=session["user"])
+
+
+@team.post("/auth/callback")
+def callback():
+    raise Unauthorized("No identity provider signed this.")
+
+
+@team.get("/internal/metrics")
+def metrics():
+    return jsonify(requests=0)
+
+
+blueprints = (*blueprints, team)
+"""
 
 
 def readme_tenant_example(project: Path) -> str:
@@ -45,8 +177,11 @@ def team_project(cookies_session) -> Path:
         '    Policy("public"', '    Policy("partners", "/api/partners/"),\n    Policy("public"'
     )
     (project / "src" / "my_api" / "policies.py").write_text(policies)
-    with (project / "src" / "my_api" / "api.py").open("a") as api:
-        api.write(PARTNERS_ROUTE)
+    api = project / "src" / "my_api" / "api.py"
+    text = api.read_text()
+    for line, imports in TEAM_IMPORTS.items():
+        text = text.replace(line, imports)
+    api.write_text(text + PARTNERS_ROUTE + TEAM_ROUTES)
     with sqlite3.connect(project / "tenants.sqlite3") as db:
         db.execute("CREATE TABLE tenant (name TEXT, origin TEXT UNIQUE)")
         db.execute("INSERT INTO tenant VALUES ('one', ?)", (TENANT,))
@@ -56,7 +191,9 @@ def team_project(cookies_session) -> Path:
 def test_the_baked_suite_passes_with_the_teams_policies(team_project):
     result = run_project_suite(team_project)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    assert "GET /api/partners/orders/1" in run_project_suite(team_project, "--co", "tests/test_conformance.py").stdout
+    walked = run_project_suite(team_project, "--co", "tests/test_conformance.py").stdout
+    assert "GET /api/partners/orders/1" in walked
+    assert "POST /api/orders" in walked
 
 
 def allowed_origin(url: str, origin: str) -> str | None:

@@ -46,7 +46,7 @@ import pytest
 from {{ cookiecutter.package_name }}.cors.origins import parse_allowlist
 from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT
 
-from conftest import CHROMIUM, PRODUCTION_ORIGINS, deployment, require_chromium, skip_or_fail
+from conftest import CHROMIUM, PRODUCTION_ORIGINS, TEST_API, deployment, require_chromium, skip_or_fail
 from servers import Gunicorn, serve_with_gunicorn, trusting
 
 pytestmark = pytest.mark.browser
@@ -247,14 +247,14 @@ def production_with_state(certificate) -> Iterator[Gunicorn]:
 
 def server_changes(server: Gunicorn) -> list[str | None]:
     """The changes the server recorded, each with the session cookie that came along."""
-    request = f"{server.url}/api/changes"
+    request = f"{server.url}{TEST_API}/changes"
     with urllib.request.urlopen(request, timeout=5, context=trusting(server.certificate)) as response:  # noqa: S310
         return json.load(response)["changes"]
 
 
 def write_from(browser, origin: str, api: str, script: str) -> int:
     """Have a page at `origin`, whose user has a session cookie for the API, run `script` to POST to
-    /api/changes; the status the API answered."""
+    TEST_API/changes; the status the API answered."""
     context = browser.new_context(ignore_https_errors=True)
     try:
         # SameSite=None: the browser sends it from any site, as for a front end on another site.
@@ -262,7 +262,7 @@ def write_from(browser, origin: str, api: str, script: str) -> int:
         context.add_cookies([cookie])
         page = context.new_page()
         page.goto(f"{origin}/")
-        url = f"{api}/api/changes"
+        url = f"{api}{TEST_API}/changes"
         with page.expect_response(lambda response: response.url == url and response.request.method == "POST") as sent:
             page.evaluate(script, url)
         return sent.value.status
