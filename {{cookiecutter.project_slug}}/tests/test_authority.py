@@ -16,7 +16,7 @@ from flask_cors import CORS, cross_origin
 
 import {{ cookiecutter.package_name }}
 from {{ cookiecutter.package_name }} import create_app
-from {{ cookiecutter.package_name }}.cors import CorsConflict
+from {{ cookiecutter.package_name }}.cors.layer import CorsConflict, refuse_other_cors
 
 import conftest
 
@@ -116,7 +116,7 @@ def test_a_second_cors_extension_is_refused():
     app = create_app(conftest.settings_from({"APP_ENV": "development"}))
     CORS(app)
     with pytest.raises(CorsConflict, match=r"Flask-CORS's CORS\(\) is registered on the app"):
-        {{ cookiecutter.package_name }}.cors.refuse_other_cors(app)
+        refuse_other_cors(app)
     assert app.test_client().get("/api/health", headers={"Origin": "http://localhost:3000"}).status_code == 500
 
 

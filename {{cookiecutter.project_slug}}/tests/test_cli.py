@@ -16,7 +16,8 @@ from werkzeug.datastructures import Headers
 
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors import Policy
-from {{ cookiecutter.package_name }}.cors.cli import Blocked, BrowserRequest, is_safelisted_header, preflight_check, suggest_fix
+from {{ cookiecutter.package_name }}.cors.advice import suggest_fix
+from {{ cookiecutter.package_name }}.cors.browser import Blocked, BrowserRequest, is_safelisted_header, preflight_check
 from {{ cookiecutter.package_name }}.policies import POLICIES
 
 import conftest

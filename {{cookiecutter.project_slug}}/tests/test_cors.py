@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from flask import Blueprint, abort, jsonify, request
 
-from {{ cookiecutter.package_name }} import cors
+from {{ cookiecutter.package_name }}.cors import layer
 
 import conftest
 
@@ -343,4 +343,4 @@ def test_a_second_cors_policy_on_the_same_app_is_refused(make_app):
     """Flask-CORS would merge the two, and a permissive second policy would reopen the first."""
     app = make_app(APP_ENV="production", CORS_ORIGINS=conftest.PRODUCTION_CORS_ORIGINS)
     with pytest.raises(RuntimeError, match="already configured"):
-        cors.init_app(app, conftest.settings_from({"APP_ENV": "development", "CORS_ALLOW_CREDENTIALS": "true"}))
+        layer.init_app(app, conftest.settings_from({"APP_ENV": "development", "CORS_ALLOW_CREDENTIALS": "true"}))

@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors import probe
-from {{ cookiecutter.package_name }}.cors.cli import Exchange
+from {{ cookiecutter.package_name }}.cors.browser import Exchange
 from {{ cookiecutter.package_name }}.settings import Settings
 
 import conftest

@@ -9,9 +9,10 @@ import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cors, logs
+from . import logs
 from .api import blueprints
 from .cors.cli import cors_commands
+from .cors.layer import init_app, refuse_other_cors
 from .errors import register_error_handlers
 from .settings import Settings, load_settings
 
@@ -40,12 +41,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE=settings.session_cookie_samesite,
     )
-    cors.init_app(app, settings)
+    init_app(app, settings)
     app.cli.add_command(cors_commands)
     register_error_handlers(app)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
-    cors.refuse_other_cors(app)
+    refuse_other_cors(app)
     if settings.trusted_proxy_hops:
         # Behind that many proxies, the client's address, scheme and host are in their X-Forwarded-For,
         # X-Forwarded-Proto and X-Forwarded-Host (a proxy that rewrites Host sends the client's there).

@@ -1,10 +1,9 @@
 """The CORS machinery: origin rules, policies, the WSGI layer that applies them, and `flask cors`.
 
-A team rarely opens these files. What it edits is policies.py (which paths get which policy, with
-`Policy`), settings.py and the routes; create_app() calls `init_app` and `refuse_other_cors`.
+A team rarely opens these files. What it edits is policies.py, which declares each path's policy
+with `Policy`, the one name exported here; create_app() installs the layer (layer.py).
 """
 
-from .layer import CorsConflict, init_app, refuse_other_cors
 from .policy import Policy
 
-__all__ = ["CorsConflict", "Policy", "init_app", "refuse_other_cors"]
+__all__ = ["Policy"]

@@ -43,7 +43,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from flask import Flask
 from flask_cors.core import ACL_RESPONSE_PRIVATE_NETWORK, get_cors_headers, serialize_options
@@ -52,9 +52,6 @@ from werkzeug.datastructures import EnvironHeaders
 from ..logs import RefusalLog
 from .policy import DEFAULT_POLICY, LONGEST_ORIGIN, REMEMBERED_ORIGINS, CorsPolicy, DynamicOrigins, longest_prefix
 from .writes import WriteProtection, own_origin
-
-if TYPE_CHECKING:
-    from ..settings import Settings
 
 STATE_KEY = "cors"
 VARY_ORIGIN = ("Vary", "Origin")
@@ -70,11 +67,24 @@ FlaskCorsOptions = Any
 Headers = tuple[tuple[str, str], ...]
 
 
+class CorsSettings(Protocol):
+    """What the layer reads of the app's settings: settings.Settings has each of them."""
+
+    @property
+    def environment(self) -> str: ...
+
+    @property
+    def policies(self) -> tuple[CorsPolicy, ...]: ...
+
+    @property
+    def write_exempt_paths(self) -> tuple[str, ...]: ...
+
+
 class CorsConflict(RuntimeError):
     """Something besides the policies would write CORS headers: a second CORS(), @cross_origin."""
 
 
-def init_app(app: Flask, settings: Settings) -> None:
+def init_app(app: Flask, settings: CorsSettings) -> None:
     """Apply the policies of `settings` to every request of `app`."""
     if STATE_KEY in app.extensions:
         raise CorsConflict("CORS is already configured on this app: a second policy would widen the first")

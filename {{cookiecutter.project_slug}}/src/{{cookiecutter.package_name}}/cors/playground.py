@@ -11,7 +11,7 @@ The page (playground_page/: plain HTML, CSS and JavaScript, nothing to build or 
 the API with the browser's own fetch() and shows what the browser let it read. Scripts never see
 preflights, nor the headers of a blocked answer, so next to that real outcome the page shows the
 server's account: the page's server asks the API app, through its test client, what a browser at
-the page's origin gets, with the reasoning of `flask cors check` (cli.judge): the preflight and the
+the page's origin gets, with the reasoning of `flask cors check` (advice.judge): the preflight and the
 request as the app answered them, the verdict, and the fix.
 
 The page's server is a second Flask app, not part of the API, and refuses to exist outside development.
@@ -33,8 +33,10 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from .. import create_app
 from ..errors import register_error_handlers
 from ..settings import SettingsError, load_settings
-from .cli import BrowserRequest, format_exchange, judge, policy_report, script_headers
+from .advice import judge
+from .browser import BrowserRequest, format_exchange, script_headers
 from .policy import METHODS
+from .report import policy_report
 
 API_HOST = "127.0.0.1"
 # The pages' host name; the servers listen on API_HOST, where localhost resolves.

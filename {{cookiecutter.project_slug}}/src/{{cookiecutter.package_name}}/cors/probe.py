@@ -4,7 +4,7 @@ CORS that works on a laptop breaks behind a reverse proxy, a load balancer, a CD
 authentication gateway: a second Access-Control-Allow-Origin, a header hidden, a cache that hands
 one origin's answer to another, a preflight answered by something else. The probe sends the
 deployment, over real HTTP, what a browser sends (a preflight when one is due, then the request,
-as cli.simulate decides), from the origins given, another origin the policy allows and an unlisted
+as browser.simulate decides), from the origins given, another origin the policy allows and an unlisted
 one; it sends the same requests to the app in process, configured by the same variables, and
 compares the answers. Each difference is named with its likely cause and its fix.
 
@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.datastructures import Headers
 
-from .cli import BrowserRequest, Exchange, Send, request_body, simulate
+from .browser import BrowserRequest, Exchange, Send, request_body, simulate
 from .origins import Allowlist
 from .policy import CorsPolicy
 

@@ -28,12 +28,24 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..logs import RefusalLog, printable
+from .policy import CorsPolicy
 
-if TYPE_CHECKING:
-    from .layer import PolicyAnswers
+
+class PolicyAnswers(Protocol):
+    """What the write check asks of the policy covering a path (layer.PolicyAnswers answers it)."""
+
+    @property
+    def policy(self) -> CorsPolicy: ...
+
+    def allows(self, origin: str) -> bool:
+        """Whether the policy allows `origin`: its allowlist, or else its dynamic_origins."""
+
+    def simple_request(self, environ: dict) -> tuple[tuple[str, str], ...]:
+        """The CORS headers of an answer to the request in `environ`."""
+
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Sec-Fetch-Site values of a request the user made from the API's own pages, or by typing its address.
