@@ -238,8 +238,7 @@ def test_github_workflows_match_the_schema_test_from_the_lock_and_upgrade_weekly
     assert commands["ci"] == [
         "python tasks.py test",
         ".venv/bin/uv lock --check",
-        ".venv/bin/ruff check .",
-        ".venv/bin/ruff format --check .",
+        "python tasks.py lint",
     ]
     assert commands["canary"] == ["python tasks.py lock --upgrade", "python tasks.py test"]
     triggers = check_github_workflow(workflows / "canary.yml")[True]  # YAML 1.1 reads the key `on` as true

@@ -71,6 +71,18 @@ def test_a_fresh_clone_tests_serves_and_plays_in_development(cookies, tmp_path):
     requirements = (project / ".venv" / "requirements.txt").read_text()
     assert all(f"\n{name}=={locked[name]} \\\n    --hash=sha256:" in requirements for name in RUNTIME_PACKAGES)
 
+    # The lint CI runs: a file ruff would change fails it, naming `lint --fix`, which fixes it.
+    lint = [sys.executable, "tasks.py", "lint"]
+    (project / "src" / "my_api" / "scratch.py").write_text("import os\nanswer=42\n")
+    failed = subprocess.run(lint, cwd=project, env=environment, capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert failed.stderr.endswith("`python3 tasks.py lint --fix` fixes what ruff can fix, and formats.\n")
+    fixed = subprocess.run([*lint, "--fix"], cwd=project, env=environment, capture_output=True, text=True)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert (project / "src" / "my_api" / "scratch.py").read_text() == "answer = 42\n"
+    assert subprocess.run(lint, cwd=project, env=environment, capture_output=True).returncode == 0
+    (project / "src" / "my_api" / "scratch.py").unlink()
+
     port = free_port()
     serve = [sys.executable, "tasks.py", "serve", "--port", str(port)]
     with started(project, tmp_path / "serve.log", *serve, env=environment):

@@ -164,6 +164,15 @@ def test_a_preflight_answered_by_something_else_is_named():
     assert difference.detail == "Access-Control-Allow-Methods: GET, where the app sends GET, POST, PUT"
 
 
+@pytest.mark.parametrize(
+    ("path", "sent"), [("/api/public/status", "from 1 origin,"), ("/api/health", "from 3 origins,")]
+)
+def test_the_probe_counts_the_origins_it_sent_from(path, sent):
+    """A public policy lists no origin: the unlisted one alone is sent."""
+    with deployed() as url:
+        result = probe_command(url, "--path", path)
+    assert f"GET {path} {sent}" in result.output
+
 def test_the_probe_command_needs_only_app_env_and_the_policies_settings(clean_environ):
     """`flask cors probe` as run from a deploy machine: the deployment's APP_ENV and CORS_*, credentials on, and
     no SECRET_KEY, which the deployment itself has."""
