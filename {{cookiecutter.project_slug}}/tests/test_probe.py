@@ -173,6 +173,7 @@ def test_the_probe_counts_the_origins_it_sent_from(path, sent):
         result = probe_command(url, "--path", path)
     assert f"GET {path} {sent}" in result.output
 
+
 def test_the_probe_command_needs_only_app_env_and_the_policies_settings(clean_environ):
     """`flask cors probe` as run from a deploy machine: the deployment's APP_ENV and CORS_*, credentials on, and
     no SECRET_KEY, which the deployment itself has."""
