@@ -1,7 +1,9 @@
 """Refuse answers that would bake a broken or unsafe project, before cookiecutter writes a file.
 
-A refusal exits non-zero; cookiecutter then removes the project folder it created, so nothing
-half-written is left behind. Jinja appears only in the string literals at the bottom.
+A refusal names every bad answer, and every bad entry of a list, then exits non-zero; cookiecutter
+then removes the project folder it created, so nothing half-written is left behind. (cookiecutter
+reports a hook's non-zero exit with a traceback of its own, which a hook cannot turn off: the last
+line printed here says so.) Jinja appears only in the string literals at the bottom.
 """
 
 from __future__ import annotations
@@ -45,13 +47,20 @@ def package_problem(name: str) -> str | None:
     return None
 
 
-def origins_problem(value: str, origins: ModuleType) -> str | None:
-    """What the generated app would say about `value` as its production allowlist, if it refuses it."""
+def origins_problems(value: str, origins: ModuleType) -> list[str]:
+    """What the generated app would say about `value` as its production allowlist: one line for each entry it
+    refuses (the app stops at the first), or for the list as a whole (empty, say)."""
     try:
         origins.parse_allowlist(value, environment="production")
     except origins.OriginError as error:
-        return f"production_origins: {error}"
-    return None
+        refused = []
+        for entry in (entry for entry in origins.SEPARATORS.split(value) if entry):
+            try:
+                origins.parse_allowlist(entry, environment="production")
+            except origins.OriginError as entry_error:
+                refused.append(f"production_origins: {entry_error}")
+        return refused or [f"production_origins: {error}"]
+    return []
 
 
 def load_origins_module(template_dir: Path) -> ModuleType:
@@ -82,7 +91,7 @@ def problems(answers: dict[str, str], template_dir: Path | None) -> list[str]:
     """Every refused answer, so one run tells the user all they have to change."""
     found = [slug_problem(answers["project_slug"]), package_problem(answers["package_name"])]
     if template_dir is not None:
-        found.append(origins_problem(answers["production_origins"], load_origins_module(template_dir)))
+        found += origins_problems(answers["production_origins"], load_origins_module(template_dir))
     return [problem for problem in found if problem]
 
 
@@ -93,6 +102,12 @@ def main(answers: dict[str, str], repo_dir: str) -> int:
     found = problems(answers, template_dir)
     for problem in found:
         print(f"ERROR: {problem}", file=sys.stderr)
+    if found:
+        print(
+            f"Nothing was written: answer again with {'this' if len(found) == 1 else 'these'} fixed. (cookiecutter "
+            "follows with a traceback of its own, which only says that this check refused the answers.)",
+            file=sys.stderr,
+        )
     return 1 if found else 0
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from conftest import ROOT, TEMPLATE_DIR, load_module
@@ -72,7 +76,7 @@ def origins():
     ],
 )
 def test_production_origins_accepted(origins, value):
-    assert pre_gen.origins_problem(value, origins) is None
+    assert pre_gen.origins_problems(value, origins) == []
 
 
 # The rules themselves are the generated project's (tests/test_origins.py): the hook must only say what the app says.
@@ -80,7 +84,16 @@ def test_production_origins_accepted(origins, value):
 def test_production_origins_refused_with_the_app_s_own_message(origins, value):
     with pytest.raises(origins.OriginError) as refused:
         origins.parse_allowlist(value, environment="production")
-    assert pre_gen.origins_problem(value, origins) == f"production_origins: {refused.value}"
+    assert pre_gen.origins_problems(value, origins) == [f"production_origins: {refused.value}"]
+
+
+def test_every_refused_origin_of_the_answer_is_named(origins):
+    value = "http://app.example.com, https://ok.example.com https://*.co.uk,https://localhost:3000"
+    problems = pre_gen.origins_problems(value, origins)
+    assert len(problems) == 3
+    refused = ["http://app.example.com", "https://*.co.uk", "https://localhost:3000"]
+    for entry, problem in zip(refused, problems, strict=True):
+        assert problem.startswith(f"production_origins: {entry!r}"), problem
 
 
 def test_template_dir_found_from_an_absolute_or_relative_repo_dir(monkeypatch):
@@ -97,10 +110,16 @@ def test_template_dir_unknown_skips_only_the_origins_check(capsys):
 
 
 def test_every_problem_is_reported_in_one_run(capsys):
-    answers = {"project_slug": "Bad Slug", "package_name": "class", "production_origins": "http://a.example.com"}
+    answers = {
+        "project_slug": "Bad Slug",
+        "package_name": "class",
+        "production_origins": "http://a.example.com https://*.github.io",
+    }
     assert pre_gen.main(answers, str(ROOT)) == 1
-    errors = capsys.readouterr().err.splitlines()
-    assert [line.split(":")[1].split()[0] for line in errors] == ["project_slug", "package_name", "production_origins"]
+    *errors, last = capsys.readouterr().err.splitlines()
+    named = ["project_slug", "package_name", "production_origins", "production_origins"]
+    assert [line.split(":")[1].split()[0] for line in errors] == named
+    assert last.startswith("Nothing was written: answer again with these fixed.")
 
 
 def test_post_gen_writes_dotenv_with_the_project_s_tasks_once_and_keeps_the_developers_own(tmp_path):
@@ -156,3 +175,20 @@ def test_remove_paths_removes_files_and_folders_and_is_safe_to_run_twice(tmp_pat
     for _ in range(2):
         post_gen.remove_paths(tmp_path, ["Dockerfile", ".dockerignore", "deploy"])
         assert [path.name for path in tmp_path.iterdir()] == ["README.md"]
+
+
+def test_cookiecutter_refuses_bad_answers_naming_each_and_writes_nothing(tmp_path):
+    """As a user sees it: every bad entry named in one run, then the hook's last word, then cookiecutter's own."""
+    origins = "http://app.example.com, https://*.co.uk"
+    cookiecutter = Path(sys.executable).parent / "cookiecutter"
+    command = [cookiecutter, "--no-input", "-o", tmp_path, ROOT, f"production_origins={origins}"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 1
+    *errors, last = result.stderr.splitlines()  # the hook's; cookiecutter's own report goes to stdout
+    assert [line.split("'")[1] for line in errors if line.startswith("ERROR: production_origins:")] == [
+        "http://app.example.com",
+        "https://*.co.uk",
+    ]
+    assert last.startswith("Nothing was written")
+    assert result.stdout.startswith("ERROR: Stopping generation because pre_gen_project hook")
+    assert list(tmp_path.iterdir()) == []
