@@ -18,7 +18,7 @@ def unselected_paths(*, use_docker: bool, ci: str, use_pre_commit: bool) -> list
     """The optional files and folders, relative to the project, that the answers leave out."""
     paths = []
     if not use_docker:
-        paths += ["Dockerfile", ".dockerignore", "deploy"]
+        paths += ["Dockerfile", ".dockerignore", "deploy", "docs/docker.md"]
     if ci != "github":
         paths.append(".github")
     if not use_pre_commit:

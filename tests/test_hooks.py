@@ -159,7 +159,7 @@ def test_next_steps_name_the_commands():
         ({"use_docker": True, "ci": "github", "use_pre_commit": True}, []),
         (
             {"use_docker": False, "ci": "none", "use_pre_commit": False},
-            ["Dockerfile", ".dockerignore", "deploy", ".github", ".pre-commit-config.yaml"],
+            ["Dockerfile", ".dockerignore", "deploy", "docs/docker.md", ".github", ".pre-commit-config.yaml"],
         ),
     ],
 )

@@ -1,4 +1,4 @@
-"""A bake changed as a team changes it: the README's tenant-table example for dynamic origins, a second
+"""A bake changed as a team changes it: docs/policies.md's tenant-table example for dynamic origins, a second
 policy of its own variables with its own route, and the routes a team is most likely to add (POST
 /api/orders, a sign-in, pages and forms outside /api/). The baked suite must still pass, its own test
 routes clashing with none of them, and gunicorn must serve each policy as declared.
@@ -165,8 +165,8 @@ blueprints = (*blueprints, team)
 
 
 def readme_tenant_example(project: Path) -> str:
-    """The policies.py the generated README shows for origins that change at run time."""
-    section = (project / "README.md").read_text().split("### Origins that change at run time", 1)[1]
+    """The policies.py docs/policies.md shows for origins that change at run time."""
+    section = (project / "docs" / "policies.md").read_text().split("### Origins that change at run time", 1)[1]
     return re.search(r"```python\n# src/\w+/policies.py\n(.*?)```", section, re.DOTALL)[1]
 
 

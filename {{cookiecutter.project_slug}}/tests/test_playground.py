@@ -29,6 +29,8 @@ from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT, ENVIRO
 from conftest import CHROMIUM, require_chromium
 
 PROJECT = Path(__file__).resolve().parent.parent
+# The playground's page in the docs, whose words must be the page's.
+PLAYGROUND_DOC = " ".join((PROJECT / "docs" / "playground.md").read_text().split())
 PAGE_FILES = PROJECT / "src" / "{{ cookiecutter.package_name }}" / "cors" / "playground_page"
 ORIGINS = Origins(api="http://127.0.0.1:5000", allowed="http://localhost:5001", refused="http://localhost:5002")
 PRODUCTION_LIKE = {"CORS_ORIGINS": "https://app.example.com"}
@@ -284,6 +286,9 @@ def test_at_the_allowed_origin_each_verdict_is_the_browser_s(browser_page, playg
     page.goto(f"{playground.allowed}/")
     assert verdicts(page) == VERDICTS_AT_THE_ALLOWED_ORIGIN
     assert errors == []
+    # What docs/playground.md says this project's page shows.
+    (shown,) = re.findall(r"the page shows (6 requests sent: \d allowed, \d blocked)", PLAYGROUND_DOC)
+    assert page.inner_text("#status") == f"{shown}."
     # The README's picture: PLAYGROUND_SCREENSHOT=docs/playground.png pytest -m browser tests/test_playground.py
     screenshot = Path(os.environ.get("PLAYGROUND_SCREENSHOT", PROJECT / "build" / "playground.png"))
     screenshot.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from {{ cookiecutter.package_name }}.cors.policy import SETTING_DEFAULTS
+from {{ cookiecutter.package_name }}.cors.policy import SETTING_DEFAULTS, Policy
+from {{ cookiecutter.package_name }}.policies import POLICIES
 from {{ cookiecutter.package_name }}.settings import (
     DEFAULTS,
     ENVIRONMENTS,
@@ -331,6 +332,15 @@ def documented_names() -> set[str]:
 def test_env_example_documents_every_variable_and_nothing_else():
     default_policy = conftest.settings_from({"APP_ENV": "development"}).policy().declaration
     assert documented_names() == set(DEFAULTS) | set(default_policy.variables())
+
+
+def test_another_policy_s_credentials_default_to_false_as_env_example_says():
+    """Whatever CORS_ALLOW_CREDENTIALS is: a policy the team adds allows credentials only when told so."""
+    partners = Policy("sample_partners", "/api/sample-partners/")
+    variables = {**PRODUCTION, "CORS_ALLOW_CREDENTIALS": "true", "CORS_SAMPLE_PARTNERS_ORIGINS": "https://p.example"}
+    settings = conftest.settings_from(variables, declarations=(*POLICIES, partners))
+    assert (settings.policy().allow_credentials, settings.policy("sample_partners").allow_credentials) == (True, False)
+    assert "its ALLOW_CREDENTIALS defaults to false" in " ".join(ENV_EXAMPLE.read_text().replace("#", "").split())
 
 
 def test_env_example_as_a_dotenv_starts_in_development():
