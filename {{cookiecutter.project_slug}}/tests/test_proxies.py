@@ -33,7 +33,7 @@ from {{ cookiecutter.package_name }}.cors import probe
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from conftest import PRODUCTION_ALLOWLIST, PRODUCTION_CORS_ORIGINS, deployment, other_allowlists, skip_or_fail
-from servers import free_port, serve_with_gunicorn
+from servers import README_UPSTREAM, free_port, nginx_command, serve_with_gunicorn
 
 pytestmark = pytest.mark.proxies
 
@@ -43,9 +43,7 @@ DOCS = {path.name: path.read_text() for path in [PROJECT / "README.md", *sorted(
 SETTINGS = deployment({"APP_ENV": "production", "CORS_ORIGINS": PRODUCTION_CORS_ORIGINS, "TRUSTED_PROXY_HOPS": "1"})
 FRONT_END = probe.listed_examples(PRODUCTION_ALLOWLIST)[0]
 # Where the docs' configurations send requests, and where haproxy and nginx listen.
-README_UPSTREAM = "127.0.0.1:8000"
 README_PORT = "8080"
-NGINX_LISTEN = "listen 80;"
 # A README session: `$ command` (continued by trailing backslashes), its output, `$ echo $?` and the status.
 SESSION = re.compile(r"\$ ((?:[^\n]*\\\n)*[^\n]*)\n(.*)\$ echo \$\?\n(\d+)\n", re.DOTALL)
 PREFLIGHTED_POST = ["--method", "POST", "--path", "/api/echo", "--header", "Content-Type"]
@@ -93,33 +91,11 @@ def accepts_connections(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-# What the test adds to the README's nginx.conf: nginx runs in the foreground as the test's user, with every
-# file it writes in the test's folder.
-NGINX_OPTIONS = "daemon off; master_process off; pid {folder}/nginx.pid;"
-NGINX_HTTP = """
-    access_log off;
-    client_body_temp_path {folder}/client_body;
-    proxy_temp_path {folder}/proxy;
-    fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi;
-    scgi_temp_path {folder}/scgi;
-"""
-
-
 def nginx(folder: Path, upstream: str, location: str = "", http: str = "") -> Iterator[str]:
     """nginx with the README's nginx.conf, `location` directives added inside its location, `http` ones
     inside its http block, listening on a free loopback port."""
     port = free_port()
-    conf = snippet("nginx").replace(README_UPSTREAM, upstream)
-    assert conf.count(NGINX_LISTEN) == 1
-    conf = conf.replace(NGINX_LISTEN, f"listen 127.0.0.1:{port};")
-    end_of_location = conf.index("\n        }", conf.index("location "))
-    conf = f"{conf[:end_of_location]}\n            {location}{conf[end_of_location:]}"
-    opening = conf.index("http {") + len("http {")
-    conf = conf[:opening] + NGINX_HTTP.format(folder=folder) + f"    {http}\n" + conf[opening:]
-    (folder / "nginx.conf").write_text(conf)
-    options = NGINX_OPTIONS.format(folder=folder)
-    command = [program("nginx"), "-p", str(folder), "-e", "stderr", "-g", options, "-c", str(folder / "nginx.conf")]
+    command = nginx_command(program("nginx"), snippet("nginx"), folder, port, upstream, location, http)
     return run_proxy(command, port, folder)
 
 
