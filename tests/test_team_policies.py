@@ -196,11 +196,11 @@ def test_the_baked_suite_passes_with_the_teams_policies(team_project):
     assert "POST /api/orders" in walked
 
 
-
 def test_the_proxy_tests_and_the_probe_session_they_replay_pass_with_the_teams_policies(team_project):
     """The docs' probe session sets APP_ENV and CORS_ORIGINS only: with the partners policy declared, its
     replay gives the deployment and the probe the team's other allowlists too, as a deployment has them."""
     assert_opt_in_tests_pass(team_project, "proxies")
+
 
 def allowed_origin(url: str, origin: str) -> str | None:
     request = urllib.request.Request(url, headers={"Origin": origin})
