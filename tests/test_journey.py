@@ -60,7 +60,8 @@ def commands(block: str) -> list[str]:
 
 def apply_code(project: Path, block: str) -> None:
     """Do what a ```python block headed `# src/<path>.py` asks: its statements take the place of the file's
-    statements of the same names, where the first of them was; a block replacing none goes at the end."""
+    statements of the same names (with the comment lines right above them), where the first of them was; a
+    block replacing none goes at the end."""
     header, code = block.split("\n", 1)
     path = project / header.removeprefix("# ")
     source = path.read_text()
@@ -74,11 +75,19 @@ def apply_code(project: Path, block: str) -> None:
         path.write_text(source.rstrip("\n") + "\n\n\n" + code)
         return
     lines = source.splitlines(keepends=True)
+    spans = [(_after_comments(lines, start), end) for start, end in spans]
     for start, end in reversed(spans[1:]):
         del lines[start - 1 : end]
     start, end = spans[0]
     lines[start - 1 : end] = [code]
     path.write_text("".join(lines))
+
+
+def _after_comments(lines: list[str], start: int) -> int:
+    """The line number where the statement at `start` begins, counting the comment lines right above it."""
+    while start > 1 and lines[start - 2].startswith("#"):
+        start -= 1
+    return start
 
 
 def _name(node: ast.stmt) -> str | None:

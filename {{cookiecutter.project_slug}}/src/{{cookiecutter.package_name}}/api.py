@@ -36,4 +36,5 @@ def status():
     return jsonify(status="ok")
 
 
+# The blueprints the app serves (create_app registers each): add yours here.
 blueprints = (blueprint, public)
