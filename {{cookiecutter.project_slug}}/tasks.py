@@ -149,7 +149,7 @@ def main(argv: list[str]) -> int:
         "test": ["pytest"],
         "lock": ["uv", "lock"],
     }
-    if command not in (*programs, "lint"):
+    if command not in (*programs, "lint") or (command == "lint" and arguments not in ([], ["--fix"])):
         print(__doc__)
         return 2
     problem = None if command == "lock" else stale_lock_problem(ROOT)
@@ -160,7 +160,7 @@ def main(argv: list[str]) -> int:
         print("Created .env from .env.example (APP_ENV=development): your local settings, git-ignored", flush=True)
     venv_dir = install_locked(ROOT / ".venv")
     if command == "lint":
-        return lint(venv_dir, fix=arguments == ["--fix"])
+        return lint(venv_dir, fix=bool(arguments))
     program, *options = programs[command]
     try:
         return subprocess.run([venv_bin(venv_dir, program), *options, *arguments], cwd=ROOT).returncode
