@@ -17,6 +17,7 @@ from {{ cookiecutter.package_name }}.settings import (
     SOURCE_DOTENV,
     SOURCE_ENVIRONMENT,
     SOURCE_GENERATED,
+    Settings,
     SettingsError,
     load_settings,
 )
@@ -356,6 +357,15 @@ def test_secret_key_is_required_where_deployed_with_credentials(environment):
     message = refusal({**without, "APP_ENV": environment, "CORS_ALLOW_CREDENTIALS": "true"})
     assert message.startswith(f"SECRET_KEY is required when APP_ENV={environment} and CORS_ALLOW_CREDENTIALS=true")
     assert conftest.settings_from({**without, "CORS_ALLOW_CREDENTIALS": "false"}).secret_key is None
+
+
+def test_secret_key_is_not_required_by_what_serves_no_request():
+    """The `flask cors` commands (serving=False) read the policies alone; a SECRET_KEY given is still checked."""
+    without = {name: value for name, value in PRODUCTION.items() if name != "SECRET_KEY"}
+    variables = {**conftest.other_allowlists(), **without, "CORS_ALLOW_CREDENTIALS": "true"}
+    assert Settings.from_environ(variables, serving=False).secret_key is None
+    with pytest.raises(SettingsError, match="SECRET_KEY is 5 characters long"):
+        Settings.from_environ({**variables, "SECRET_KEY": "short"}, serving=False)
 
 
 @pytest.mark.parametrize("environment", ["development", "testing"])
