@@ -1,27 +1,32 @@
 """Refuse answers that would bake a broken or unsafe project, before cookiecutter writes a file.
 
-A refusal names every bad answer, and every bad entry of a list, then exits non-zero; cookiecutter
-then removes the project folder it created, so nothing half-written is left behind. (cookiecutter
-reports a hook's non-zero exit with a traceback of its own, which a hook cannot turn off: the last
-line printed here says so.) Jinja appears only in the string literals at the bottom.
+cookiecutter.json loads AnswersCheck, a Jinja extension, and its last entry, `__answers_checked`,
+renders every answer through the extension's `refused_answers` filter once all are known. A refusal
+raises click's ClickException: cookiecutter (and cruft) stop with one error naming every bad answer,
+and every bad entry of a list, without a traceback and before the project folder exists. A pre_gen
+hook could only exit non-zero, which cookiecutter reports with a traceback of its own.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import keyword
-import os
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
+
+import click
+from jinja2 import Environment
+from jinja2.ext import Extension
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Top-level names the project imports, or that pytest and Python's tooling treat specially.
 TAKEN_NAMES = frozenset({"flask", "flask_cors", "werkzeug", "click", "jinja2", "dotenv", "gunicorn", "test", "tests"})
-# The generated project's own origin rules, found in the unrendered template folder: the hook
-# refuses exactly what the app would refuse.
+# The generated project's own origin rules, in the unrendered template folder: the check refuses exactly
+# what the app would refuse.
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 ORIGINS_MODULE_GLOB = "*cookiecutter.project_slug*/src/*/cors/origins.py"
 
 
@@ -72,57 +77,27 @@ def load_origins_module(template_dir: Path) -> ModuleType:
     return module
 
 
-def find_template_dir(repo_dir: str) -> Path | None:
-    """The template's folder, from cookiecutter's `_repo_dir`.
-
-    cookiecutter passes the location as it was given, possibly relative to the directory it was
-    started from (the shell's PWD), while the hook runs inside the new project folder. cruft gives
-    no location at all: then None, and the generated app still refuses the allowlist at start-up.
-    """
-    if not repo_dir:
-        return None
-    path = Path(repo_dir)
-    if not path.is_absolute():
-        path = Path(os.environ.get("PWD", ".")) / path
-    return path if any(path.glob(ORIGINS_MODULE_GLOB)) else None
-
-
-def problems(answers: dict[str, str], template_dir: Path | None) -> list[str]:
+def problems(answers: Mapping[str, str], template_dir: Path = TEMPLATE_DIR) -> list[str]:
     """Every refused answer, so one run tells the user all they have to change."""
     found = [slug_problem(answers["project_slug"]), package_problem(answers["package_name"])]
-    if template_dir is not None:
-        found += origins_problems(answers["production_origins"], load_origins_module(template_dir))
+    found += origins_problems(answers["production_origins"], load_origins_module(template_dir))
     return [problem for problem in found if problem]
 
 
-def main(answers: dict[str, str], repo_dir: str) -> int:
-    template_dir = find_template_dir(repo_dir)
-    if template_dir is None:
-        print("WARNING: production_origins not checked here; the app checks it when it starts", file=sys.stderr)
-    found = problems(answers, template_dir)
-    for problem in found:
-        print(f"ERROR: {problem}", file=sys.stderr)
+def refused_answers(answers: Mapping[str, str]) -> str:
+    """The filter cookiecutter.json's `__answers_checked` calls with the answers: "" when all are good."""
+    found = problems(answers)
     if found:
-        print(
-            f"Nothing was written: answer again with {'this' if len(found) == 1 else 'these'} fixed. (cookiecutter "
-            "follows with a traceback of its own, which only says that this check refused the answers.)",
-            file=sys.stderr,
+        raise click.ClickException(
+            "these answers would bake a broken project, so nothing was written:\n"
+            + "\n".join(f"  {problem}" for problem in found)
         )
-    return 1 if found else 0
+    return ""
 
 
-if __name__ == "__main__":
-    # The answers arrive as JSON in raw single-quoted strings (tojson escapes every ' in them), so that
-    # no quote or backslash in an answer can break this file; the formatter would switch the quotes.
-    # fmt: off
-    sys.exit(
-        main(
-            {
-                "project_slug": json.loads(r'{{ cookiecutter.project_slug | tojson }}'),
-                "package_name": json.loads(r'{{ cookiecutter.package_name | tojson }}'),
-                "production_origins": json.loads(r'{{ cookiecutter.production_origins | tojson }}'),
-            },
-            json.loads(r'{{ cookiecutter.get("_repo_dir", "") | tojson }}'),
-        )
-    )
-    # fmt: on
+class AnswersCheck(Extension):
+    """The Jinja extension cookiecutter.json's `_extensions` names: it adds the `refused_answers` filter."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters["refused_answers"] = refused_answers
