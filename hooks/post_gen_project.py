@@ -49,7 +49,7 @@ def unselected_paths(
         paths += ["tests/test_auth.py", "docs/sign-in.md"]
     paths += [path.format(package=package) for mode, files in SIGN_IN_FILES.items() if mode != auth for path in files]
     if not use_docker:
-        paths += ["Dockerfile", ".dockerignore", "deploy"]
+        paths += ["Dockerfile", ".dockerignore", "deploy", "docs/docker.md"]
     if ci != "github":
         paths.append(".github")
     if not use_pre_commit:

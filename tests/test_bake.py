@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import click
 import pytest
-from cookiecutter.exceptions import FailedHookException
 
 from conftest import bake
 
@@ -53,19 +53,17 @@ def test_allow_credentials_answer_sets_the_default(cookies):
     ],
     ids=lambda answers: ",".join("=".join(map(str, item)) for item in answers.items()),
 )
-def test_refused_answer_fails_the_hook_and_leaves_nothing(cookies, tmp_path, answers):
+def test_refused_answer_stops_the_bake_and_leaves_nothing(cookies, tmp_path, answers):
     result = cookies.bake(extra_context=answers)
-    assert isinstance(result.exception, FailedHookException)
-    (output_dir,) = (tmp_path / "cookies").iterdir()
-    assert list(output_dir.iterdir()) == []
+    assert isinstance(result.exception, click.ClickException)
+    assert [path for path in (tmp_path / "cookies").rglob("*") if path.is_file()] == []
 
 
-def test_quotes_and_backslashes_in_answers_get_the_hook_s_message_not_a_traceback(cookies, capfd):
+def test_quotes_and_backslashes_in_answers_are_named_as_they_are(cookies):
     result = cookies.bake(
         extra_context={"project_name": 'My "API"', "production_origins": "https://app.example.com\\'\""}
     )
-    assert isinstance(result.exception, FailedHookException)
-    errors = capfd.readouterr().err
-    assert "ERROR: project_slug 'my-\"api\"'" in errors
-    assert "ERROR: production_origins" in errors
-    assert "Traceback" not in errors
+    assert isinstance(result.exception, click.ClickException)
+    message = result.exception.message
+    assert "project_slug 'my-\"api\"'" in message
+    assert "production_origins: " in message

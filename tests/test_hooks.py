@@ -1,20 +1,23 @@
-"""The hooks' logic, called directly: hooks are plain Python with Jinja only in string literals."""
+"""The answers check and the post-generation hook, their logic called directly, and cookiecutter refusing answers."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
 
+import click
 import pytest
 
 from conftest import ROOT, TEMPLATE_DIR, load_module
 
-pre_gen = load_module("pre_gen_project", ROOT / "hooks" / "pre_gen_project.py")
+answers_check = load_module("answers", ROOT / "hooks" / "answers.py")
 post_gen = load_module("post_gen_project", ROOT / "hooks" / "post_gen_project.py")
 
 
 @pytest.mark.parametrize("slug", ["my-api", "api", "orders-api-2", "v2"])
 def test_slug_accepted(slug):
-    assert pre_gen.slug_problem(slug) is None
+    assert answers_check.slug_problem(slug) is None
 
 
 @pytest.mark.parametrize(
@@ -29,14 +32,14 @@ def test_slug_accepted(slug):
     ],
 )
 def test_slug_refused_with_a_suggestion(slug, suggestion):
-    problem = pre_gen.slug_problem(slug)
+    problem = answers_check.slug_problem(slug)
     assert problem.startswith(f"project_slug {slug!r}")
     assert repr(suggestion) in problem
 
 
 @pytest.mark.parametrize("name", ["my_api", "orders", "api2"])
 def test_package_name_accepted(name):
-    assert pre_gen.package_problem(name) is None
+    assert answers_check.package_problem(name) is None
 
 
 @pytest.mark.parametrize(
@@ -56,14 +59,14 @@ def test_package_name_accepted(name):
     ],
 )
 def test_package_name_refused(name, reason):
-    problem = pre_gen.package_problem(name)
+    problem = answers_check.package_problem(name)
     assert problem.startswith(f"package_name {name!r}")
     assert reason in problem
 
 
 @pytest.fixture(scope="module")
 def origins():
-    return pre_gen.load_origins_module(ROOT)
+    return answers_check.load_origins_module(ROOT)
 
 
 @pytest.mark.parametrize(
@@ -75,7 +78,7 @@ def origins():
     ],
 )
 def test_production_origins_accepted(origins, value):
-    assert pre_gen.origins_problem(value, origins) is None
+    assert answers_check.origins_problems(value, origins) == []
 
 
 # The rules themselves are the generated project's (tests/test_origins.py): the hook must only say what the app says.
@@ -96,30 +99,24 @@ def test_production_origins_accepted(origins, value):
 def test_production_origins_refused_with_the_app_s_own_message(origins, value):
     with pytest.raises(origins.OriginError) as refused:
         origins.parse_allowlist(value, environment="production")
-    assert pre_gen.origins_problem(value, origins) == f"production_origins: {refused.value}"
+    assert answers_check.origins_problems(value, origins) == [f"production_origins: {refused.value}"]
 
 
 @pytest.mark.parametrize(("value", "warned"), [("https://*.preview.example.com", True), ("https://faß.de", False)])
 def test_without_publicsuffixlist_a_wildcard_is_left_to_the_app_and_said_so(monkeypatch, capsys, value, warned):
-    """cookiecutter's Python may lack publicsuffixlist: only a wildcard needs it, and the hook says which package."""
+    """cookiecutter's Python may lack publicsuffixlist: only a wildcard needs it, and the check says which package."""
     monkeypatch.setitem(sys.modules, "publicsuffixlist", None)  # import publicsuffixlist: ModuleNotFoundError
-    answers = {"project_slug": "my-api", "package_name": "my_api", "production_origins": value}
-    assert pre_gen.main(answers, str(ROOT)) == 0
+    assert answers_check.refused_answers({**ANSWERS, "production_origins": value}) == ""
     message = "production_origins not checked here: it needs the publicsuffixlist package"
     assert (message in capsys.readouterr().err) == warned
 
 
-def test_without_publicsuffixlist_the_other_answers_are_still_checked(monkeypatch, capsys):
+def test_without_publicsuffixlist_the_other_answers_are_still_checked(monkeypatch):
     monkeypatch.setitem(sys.modules, "publicsuffixlist", None)
-    answers = {"project_slug": "Bad Slug", "package_name": "my_api", "production_origins": "https://*.example.com"}
-    assert pre_gen.main(answers, str(ROOT)) == 1
-    assert "ERROR: project_slug 'Bad Slug'" in capsys.readouterr().err
-
-
-def test_template_dir_found_from_an_absolute_or_relative_repo_dir(monkeypatch):
-    assert pre_gen.find_template_dir(str(ROOT)) == ROOT
-    monkeypatch.setenv("PWD", str(ROOT.parent))
-    assert pre_gen.find_template_dir(ROOT.name) == ROOT.parent / ROOT.name
+    answers = {**ANSWERS, "project_slug": "Bad Slug", "production_origins": "https://*.example.com"}
+    with pytest.raises(click.ClickException) as refused:
+        answers_check.refused_answers(answers)
+    assert "project_slug 'Bad Slug'" in refused.value.message
 
 
 ANSWERS = {
@@ -131,34 +128,42 @@ ANSWERS = {
 }
 
 
-def test_template_dir_unknown_skips_only_the_origins_check(capsys):
-    answers = {**ANSWERS, "production_origins": "*"}
-    assert pre_gen.find_template_dir("") is None
-    assert pre_gen.main(answers, "") == 0
-    assert "production_origins not checked" in capsys.readouterr().err
+def test_every_refused_origin_of_the_answer_is_named(origins):
+    value = "http://app.example.com, https://ok.example.com https://*.co.uk,https://localhost:3000"
+    problems = answers_check.origins_problems(value, origins)
+    assert len(problems) == 3
+    refused = ["http://app.example.com", "https://*.co.uk", "https://localhost:3000"]
+    for entry, problem in zip(refused, problems, strict=True):
+        assert problem.startswith(f"production_origins: {entry!r}"), problem
 
 
-def test_every_problem_is_reported_in_one_run(capsys):
+def test_every_problem_is_reported_in_one_error():
     answers = {
         "project_slug": "Bad Slug",
         "package_name": "class",
-        "production_origins": "http://a.example.com",
+        "production_origins": "http://a.example.com https://*.github.io",
         "database": "none",
         "auth": "session",
     }
-    assert pre_gen.main(answers, str(ROOT)) == 1
-    errors = capsys.readouterr().err.splitlines()
-    named = [line.split(":")[1].split()[0] for line in errors]
-    assert named == ["project_slug", "package_name", "auth", "production_origins"]
+    with pytest.raises(click.ClickException) as refused:
+        answers_check.refused_answers(answers)
+    first, *problems = refused.value.message.splitlines()
+    assert first == "these answers would bake a broken project, so nothing was written:"
+    named = ["project_slug", "package_name", "auth", "production_origins", "production_origins"]
+    assert [line.split()[0].rstrip(":") for line in problems] == named
 
 
 @pytest.mark.parametrize("auth", ["session", "token"])
 def test_a_way_to_sign_in_needs_the_database(auth):
-    assert pre_gen.sign_in_problem(auth, "none") == (
+    assert answers_check.sign_in_problem(auth, "none") == (
         f"auth: {auth!r} keeps its accounts in the database: answer database=postgresql, or auth=none"
     )
-    assert pre_gen.sign_in_problem(auth, "postgresql") is None
-    assert pre_gen.sign_in_problem("none", "none") is None
+    assert answers_check.sign_in_problem(auth, "postgresql") is None
+    assert answers_check.sign_in_problem("none", "none") is None
+
+
+def test_good_answers_render_as_nothing():
+    assert answers_check.refused_answers(ANSWERS) == ""
 
 
 def test_post_gen_writes_dotenv_with_the_project_s_tasks_once_and_keeps_the_developers_own(tmp_path):
@@ -229,7 +234,7 @@ NO_SIGN_IN = [
                 *("tests/test_items.py", "tests/test_migrations.py", "tests/test_tenants.py", "tests/postgres.py"),
                 "docs/database.md",
                 *NO_SIGN_IN,
-                *("Dockerfile", ".dockerignore", "deploy", ".github", ".pre-commit-config.yaml"),
+                *("Dockerfile", ".dockerignore", "deploy", "docs/docker.md", ".github", ".pre-commit-config.yaml"),
             ],
         ),
     ],
@@ -264,3 +269,17 @@ def test_remove_paths_removes_files_and_folders_and_is_safe_to_run_twice(tmp_pat
     for _ in range(2):
         post_gen.remove_paths(tmp_path, ["Dockerfile", ".dockerignore", "deploy"])
         assert [path.name for path in tmp_path.iterdir()] == ["README.md"]
+
+
+def test_cookiecutter_refuses_bad_answers_naming_each_in_one_error_without_a_traceback(tmp_path):
+    """As a user sees it: cookiecutter's own one error, every bad entry in it, and no folder."""
+    origins = "http://app.example.com, https://*.co.uk"
+    cookiecutter = Path(sys.executable).parent / "cookiecutter"
+    command = [cookiecutter, "--no-input", "-o", tmp_path, ROOT, f"production_origins={origins}"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (1, "")
+    first, *problems = result.stderr.splitlines()
+    assert first == "Error: these answers would bake a broken project, so nothing was written:"
+    assert [line.split("'")[1] for line in problems] == ["http://app.example.com", "https://*.co.uk"]
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []

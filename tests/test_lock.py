@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, bake
+from conftest import ROOT, bake, load_module
 
 UV = Path(sys.executable).parent / "uv"
 RUNTIME_PACKAGES = {
@@ -123,3 +123,46 @@ def test_the_root_judges_origins_with_the_versions_the_app_locks(default_project
     locked = locked_packages(default_project)
     for name in ORIGIN_LIBRARIES:
         assert f"\n{name}=={locked[name]['version']} \\\n" in pinned, name
+# pyproject.toml's dependencies, changed as a team changes them: whether uv.lock must be made again.
+DEPENDENCY_CHANGES = {
+    "none": ("", "", False),
+    "added": ('"gunicorn>=23",', '"gunicorn>=23",\n    "requests>=2",', True),
+    "range-changed": ('"python-dotenv>=1.0"', '"python-dotenv>=1.0.1"', True),
+    "removed": ('    "gunicorn>=23",\n', "", True),
+    "extras-changed": ('"gunicorn>=23"', '"gunicorn[gevent]>=23"', True),
+    "added-to-the-dev-extra": ('"ruff>=0.6"]', '"ruff>=0.6", "coverage>=7"]', True),
+    "spaced": ('"flask>=3.1,<4"', '"flask >= 3.1, < 4"', False),
+    "reordered": ('"flask>=3.1,<4"', '"flask<4,>=3.1"', False),
+    "spelt-otherwise": ('"flask-cors>=6.0.5,<7"', '"Flask_CORS>=6.0.5,<7"', False),
+}
+
+
+@pytest.mark.parametrize("change", DEPENDENCY_CHANGES)
+def test_tasks_finds_a_stale_lock_where_uv_does(default_project, tmp_path, change):
+    """tasks.py's own check, which runs before anything is installed and without uv, agrees with `uv lock
+    --check`. (A change of environment markers alone is left to uv, which CI runs.)"""
+    old, new, stale = DEPENDENCY_CHANGES[change]
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("pyproject.toml", "uv.lock", "README.md"):
+        (project / name).write_text((default_project / name).read_text())
+    pyproject = project / "pyproject.toml"
+    assert old in pyproject.read_text()
+    pyproject.write_text(pyproject.read_text().replace(old, new, 1))
+    tasks = load_module("project_tasks", default_project / "tasks.py")
+    assert (tasks.stale_lock_problem(project) is not None) == stale
+    assert (uv_lock_check(project, sys.executable).returncode != 0) == stale
+
+
+def test_a_stale_lock_stops_the_commands_before_installing_with_one_line_naming_lock(cookies):
+    project = bake(cookies)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"gunicorn>=23",', '"gunicorn>=23",\n    "requests>=2",'))
+    for command in ("test", "serve", "lint"):
+        result = subprocess.run([sys.executable, "tasks.py", command], cwd=project, capture_output=True, text=True)
+        assert (result.returncode, result.stdout) == (1, "")
+        assert result.stderr == (
+            "uv.lock is older than pyproject.toml's dependencies (requests): run `python3 tasks.py lock`, "
+            "then commit uv.lock\n"
+        )
+    assert not (project / ".venv").exists()

@@ -69,9 +69,9 @@ MATRIX = [
         "production_origins": "https://shop.example.org, https://admin.example.org:8443 https://*.pr.example.org",
     },
 ]
-# The files each answer adds to the project, when chosen; the README names each of them then, and only then.
+# The files each answer adds to the project, when chosen; the README and docs name each of them then, and only then.
 OPTIONAL_FILES = {
-    "use_docker": ["Dockerfile", ".dockerignore", "deploy/kubernetes.yaml"],
+    "use_docker": ["Dockerfile", ".dockerignore", "deploy/kubernetes.yaml", "docs/docker.md"],
     "ci": [".github/workflows/ci.yml", ".github/workflows/canary.yml", ".github/dependabot.yml"],
     "use_pre_commit": [".pre-commit-config.yaml"],
     "database": ["docs/database.md"],
@@ -130,11 +130,11 @@ def exec_form(instruction: str) -> list[str]:
 @pytest.mark.parametrize("answers", [pytest.param(answers, id=row_id(answers)) for answers in MATRIX])
 def test_matrix_bake_has_the_chosen_files_lints_and_passes_its_tests(cookies, default_project, answers):
     project = bake_row(cookies, default_project, answers)
-    readme = (project / "README.md").read_text()
+    docs = "\n".join(path.read_text() for path in [project / "README.md", *(project / "docs").glob("*.md")])
     for answer, paths in OPTIONAL_FILES.items():
         for path in paths:
             assert (project / path).is_file() == chosen(answers, answer), path
-            assert (path in readme) == chosen(answers, answer), f"README and {path}"
+            assert (path in docs) == chosen(answers, answer), f"README or docs/ and {path}"
     assert (project / "deploy").exists() == answers["use_docker"]
     assert (project / ".github").exists() == (answers["ci"] == "github")
     assert jinja_leftovers(project) == []
@@ -277,8 +277,7 @@ def test_github_workflows_match_the_schema_test_from_the_lock_and_upgrade_weekly
     assert commands["ci"] == [
         "python tasks.py test",
         ".venv/bin/uv lock --check",
-        ".venv/bin/ruff check .",
-        ".venv/bin/ruff format --check .",
+        "python tasks.py lint",
     ]
     assert commands["canary"] == ["python tasks.py lock --upgrade", "python tasks.py test"]
     triggers = check_github_workflow(workflows / "canary.yml")[True]  # YAML 1.1 reads the key `on` as true

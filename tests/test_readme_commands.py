@@ -1,6 +1,7 @@
 """The generated README's commands, run as a user would: its commands on a machine with only Python, in a
-fresh clone, and the sessions of its Debugging CORS and Troubleshooting sections, which must print what
-the README shows (the probe's, which needs a proxy, is run by the project's own proxy tests)."""
+fresh clone, and every `$ command` session of the README and the docs/ pages, which must print what
+they show: against the development server for those that call it, in the bake for the others (a probe's,
+which needs a proxy, is run by the project's own proxy tests)."""
 
 from __future__ import annotations
 
@@ -74,6 +75,18 @@ def test_a_fresh_clone_tests_serves_and_plays_in_development(cookies, tmp_path):
     requirements = (project / ".venv" / "requirements.txt").read_text()
     assert all(f"\n{name}=={locked[name]} \\\n    --hash=sha256:" in requirements for name in RUNTIME_PACKAGES)
 
+    # The lint CI runs: a file ruff would change fails it, naming `lint --fix`, which fixes it.
+    lint = [sys.executable, "tasks.py", "lint"]
+    (project / "src" / "my_api" / "scratch.py").write_text("import os\nanswer=42\n")
+    failed = subprocess.run(lint, cwd=project, env=environment, capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert failed.stderr.endswith("`python3 tasks.py lint --fix` fixes what ruff can fix, and formats.\n")
+    fixed = subprocess.run([*lint, "--fix"], cwd=project, env=environment, capture_output=True, text=True)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert (project / "src" / "my_api" / "scratch.py").read_text() == "answer = 42\n"
+    assert subprocess.run(lint, cwd=project, env=environment, capture_output=True).returncode == 0
+    (project / "src" / "my_api" / "scratch.py").unlink()
+
     port = free_port()
     serve = [sys.executable, "tasks.py", "serve", "--port", str(port)]
     with started(project, tmp_path / "serve.log", *serve, env=environment):
@@ -108,40 +121,54 @@ def shell_sessions(markdown: str) -> list[tuple[str, str, int]]:
     return sessions
 
 
-def test_debugging_cors_sessions_print_what_the_readme_shows(default_project):
-    readme = (default_project / "README.md").read_text()
-    sessions = shell_sessions(readme.split("## Debugging CORS", 1)[1].split("\n## ", 1)[0])
-    assert [re.search(r"flask --app \S+ (cors \w+)", command)[1] for command, _, _ in sessions] == [
+# Sessions that call the development server, `python3 tasks.py serve`, at its address.
+DEVELOPMENT_SERVER = "127.0.0.1:5000"
+
+
+def project_docs(project: Path) -> dict[str, str]:
+    """The README and each page of docs/, by path: where a project shows its commands."""
+    pages = sorted((project / "docs").glob("*.md"))
+    return {path.relative_to(project).as_posix(): path.read_text() for path in [project / "README.md", *pages]}
+
+
+def docs_sessions(project: Path) -> list[tuple[str, str, str, int]]:
+    """Every session of the README and the docs: (page, command, output, status)."""
+    return [(page, *session) for page, text in project_docs(project).items() for session in shell_sessions(text)]
+
+
+def test_every_session_of_the_docs_prints_what_it_shows(default_project):
+    """Run in the bake as shown, but those calling the development server (tested against it below) and
+    `flask cors probe` (which needs a deployment: the project's test_proxies.py runs it behind nginx)."""
+    sessions = [
+        (page, command, output, status)
+        for page, command, output, status in docs_sessions(default_project)
+        if DEVELOPMENT_SERVER not in command and " cors probe " not in command
+    ]
+    assert {re.search(r"flask --app \S+ (cors \w+)", command)[1] for _, command, _, _ in sessions} >= {
         "cors show",
         "cors check",
-        "cors probe",
-    ]
-    # The probe's session needs a proxy in front of gunicorn: the project's proxy tests run it (test_proxies.py).
-    sessions = sessions[:-1]
+    }
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
-    for command, output, status in sessions:
+    for page, command, output, status in sessions:
         result = run(default_project, "bash", "-c", command, env={"PATH": path})
-        assert (result.stdout, result.returncode) == (output, status), result.stderr
+        assert (result.stdout, result.returncode) == (output, status), f"{page}: {command}\n{result.stderr}"
 
 
 @pytest.mark.parametrize("credentials", [False, True], ids=["credentials-off", "credentials-on"])
-def test_troubleshooting_sessions_print_what_the_readme_shows_against_the_development_server(
-    cookies, tmp_path, credentials
-):
+def test_sessions_calling_the_development_server_print_what_the_docs_show(cookies, tmp_path, credentials):
     if shutil.which("curl") is None:
         if os.environ.get("CI") == "true":
             pytest.fail("curl is missing (CI=true)", pytrace=False)
         pytest.skip("curl is missing: the README's Troubleshooting sessions use it")
     project = bake(cookies, allow_credentials=credentials)
-    readme = (project / "README.md").read_text()
-    sessions = shell_sessions(readme.split("## Troubleshooting", 1)[1])
-    assert len(sessions) == 4
+    sessions = [session for session in docs_sessions(project) if DEVELOPMENT_SERVER in session[1]]
+    assert len(sessions) >= 4
     port = free_port()
     # What `python3 tasks.py serve` runs, with the .env the bake wrote.
     serve = [sys.executable, "-m", "flask", "--app", "my_api", "run", "--debug", "--port", str(port)]
     with started(project, tmp_path / "serve.log", *serve, env={**os.environ, "PYTHONPATH": str(project / "src")}):
         get(f"http://127.0.0.1:{port}/api/health", {}, time.monotonic() + 30)
-        for command, output, status in sessions:
-            result = run(project, "bash", "-c", command.replace("127.0.0.1:5000", f"127.0.0.1:{port}"))
+        for page, command, output, status in sessions:
+            result = run(project, "bash", "-c", command.replace(DEVELOPMENT_SERVER, f"127.0.0.1:{port}"))
             # curl prints HTTP's CRLF line ends, which a terminal shows as plain line ends.
-            assert (result.stdout.replace("\r\n", "\n"), result.returncode) == (output, status), command
+            assert (result.stdout.replace("\r\n", "\n"), result.returncode) == (output, status), f"{page}: {command}"

@@ -1,6 +1,7 @@
-"""A bake changed as a team changes it: the README's tenant-table example for dynamic origins, and a
-second policy of its own variables with its own route. The baked suite must still pass, and
-gunicorn must serve each policy as declared.
+"""A bake changed as a team changes it: docs/policies.md's tenant-table example for dynamic origins, a second
+policy of its own variables with its own route, and the routes a team is most likely to add (POST
+/api/orders, a sign-in, pages and forms outside /api/). The baked suite must still pass, its own test
+routes clashing with none of them, and gunicorn must serve each policy as declared.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEPLOYED_DATABASE, bake, run_project_suite, serve_with_gunicorn
+from conftest import DEPLOYED_DATABASE, assert_opt_in_tests_pass, bake, run_project_suite, serve_with_gunicorn
 
 TENANT = "https://shop.tenant-one.example"
 PARTNER = "https://portal.partner.example"
@@ -32,11 +33,141 @@ def order(order: int):
 
 blueprints = (*blueprints, partners)
 """
+# The names the routes below use, imported where api.py imports.
+TEAM_IMPORTS = """from flask import Blueprint, jsonify, request, session
+from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
+"""
+TEAM_ROUTES = """
+
+# Routes a team adds: an orders API's most natural ones, a sign-in, forms and pages outside /api/.
+team = Blueprint("team", __name__)
+ORDERS: dict[int, dict] = {}
+
+
+def order_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("item"), str):
+        raise BadRequest('Send a JSON object with "item", a string.')
+    return body
+
+
+def signed_in() -> None:
+    if "user" not in session:
+        raise Unauthorized("Sign in first.")
+
+
+@team.get("/")
+def home():
+    return jsonify(name="orders")
+
+
+@team.get("/api")
+def index():
+    return jsonify(orders="/api/orders")
+
+
+@team.post("/api/orders")
+def create_order():
+    number = len(ORDERS) + 1
+    ORDERS[number] = order_body()
+    return jsonify(order=number), 201
+
+
+@team.get("/api/orders")
+def list_orders():
+    return jsonify(orders=ORDERS)
+
+
+@team.route("/api/orders/<int:number>", methods=["GET", "PUT", "PATCH", "DELETE"])
+def order(number: int):
+    if number not in ORDERS:
+        raise NotFound(f"No order {number}.")
+    if request.method in ("PUT", "PATCH"):
+        ORDERS[number] = order_body()
+    elif request.method == "DELETE":
+        del ORDERS[number]
+    return jsonify(order=ORDERS.get(number))
+
+
+@team.route("/api/changes", methods=["GET", "POST"])
+def changes():
+    signed_in()
+    return jsonify(changes=[])
+
+
+@team.get("/api/me")
+def me():
+    signed_in()
+    return jsonify(user=session["user"])
+
+
+@team.get("/api/private/profile")
+def profile():
+    signed_in()
+    return jsonify(user=session["user"])
+
+
+@team.get("/api/client")
+def client():
+    return jsonify(address=request.remote_addr)
+
+
+@team.get("/api/fail")
+def fail():
+    return jsonify(failed=False)
+
+
+@team.get("/api/thing")
+def thing():
+    return jsonify(thing=1)
+
+
+@team.post("/api/public/feedback")
+def feedback():
+    return jsonify(thanks=True)
+
+
+@team.post("/login")
+def login():
+    session["user"] = order_body()["item"]
+    return jsonify(signed_in=True)
+
+
+@team.post("/logout")
+def logout():
+    session.clear()
+    return jsonify(signed_in=False)
+
+
+@team.post("/account/email")
+def email():
+    signed_in()
+    return jsonify(changed=True)
+
+
+@team.get("/account/profile")
+def account():
+    signed_in()
+    return jsonify(user=session["user"])
+
+
+@team.post("/auth/callback")
+def callback():
+    raise Unauthorized("No identity provider signed this.")
+
+
+@team.get("/internal/metrics")
+def metrics():
+    return jsonify(requests=0)
+
+
+blueprints = (*blueprints, team)
+"""
 
 
 def readme_tenant_example(project: Path) -> str:
-    """The policies.py the generated README shows for origins that change at run time."""
-    section = (project / "README.md").read_text().split("### Origins that change at run time", 1)[1]
+    """The policies.py docs/policies.md shows for origins that change at run time."""
+    section = (project / "docs" / "policies.md").read_text().split("### Origins that change at run time", 1)[1]
     return re.search(r"```python\n# src/\w+/policies.py\n(.*?)```", section, re.DOTALL)[1]
 
 
@@ -47,8 +178,9 @@ def team_project(cookies_session) -> Path:
         '    Policy("public"', '    Policy("partners", "/api/partners/"),\n    Policy("public"'
     )
     (project / "src" / "my_api" / "policies.py").write_text(policies)
+    (project / "src" / "my_api" / "api" / "orders.py").write_text(TEAM_IMPORTS + TEAM_ROUTES)
     with (project / "src" / "my_api" / "api" / "__init__.py").open("a") as api:
-        api.write(PARTNERS_ROUTE)
+        api.write(PARTNERS_ROUTE + "\nfrom . import orders\n\nblueprints = (*blueprints, orders.team)\n")
     with sqlite3.connect(project / "tenants.sqlite3") as db:
         db.execute("CREATE TABLE tenant (name TEXT, origin TEXT UNIQUE)")
         db.execute("INSERT INTO tenant VALUES ('one', ?)", (TENANT,))
@@ -58,7 +190,15 @@ def team_project(cookies_session) -> Path:
 def test_the_baked_suite_passes_with_the_teams_policies(team_project):
     result = run_project_suite(team_project)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    assert "GET /api/partners/orders/1" in run_project_suite(team_project, "--co", "tests/test_conformance.py").stdout
+    walked = run_project_suite(team_project, "--co", "tests/test_conformance.py").stdout
+    assert "GET /api/partners/orders/1" in walked
+    assert "POST /api/orders" in walked
+
+
+def test_the_proxy_tests_and_the_probe_session_they_replay_pass_with_the_teams_policies(team_project):
+    """The docs' probe session sets APP_ENV and CORS_ORIGINS only: with the partners policy declared, its
+    replay gives the deployment and the probe the team's other allowlists too, as a deployment has them."""
+    assert_opt_in_tests_pass(team_project, "proxies")
 
 
 def allowed_origin(url: str, origin: str) -> str | None:

@@ -3,11 +3,14 @@
     python3 tasks.py serve         run the API locally (development: any localhost port may call it)
     python3 tasks.py playground    watch a browser allow and block calls to the API, page by page
     python3 tasks.py test          run the tests
+    python3 tasks.py lint          ruff check and ruff format --check, as CI runs them (`lint --fix`: fix
+                                   what ruff can fix, and format)
     python3 tasks.py lock          update uv.lock after editing pyproject.toml's dependencies (uv lock's
                                    options follow: `--upgrade-package flask`, `--upgrade`, `--check`)
 
 Each creates .venv on first use and installs into it exactly what uv.lock pins, hashes checked, with
-the dev extra; again whenever pyproject.toml or uv.lock changes. Further arguments go to `flask run`,
+the dev extra; again whenever pyproject.toml or uv.lock changes. A uv.lock older than pyproject.toml's
+dependencies stops them first, naming `python3 tasks.py lock`. Further arguments go to `flask run`,
 the playground, `pytest` or `uv lock`. `serve` and `playground` first write .env from .env.example,
 with a SECRET_KEY of its own, when there is no .env (a fresh clone: .env is git-ignored), so they
 start in development.
@@ -17,10 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import shutil
 import subprocess
 import sys
+import tomllib
 import venv
 from pathlib import Path
 
@@ -73,6 +78,58 @@ def install_locked(venv_dir: Path) -> Path:
     )
 
 
+def stale_lock_problem(project: Path) -> str | None:
+    """Why uv.lock does not hold what pyproject.toml declares, in one line; None when it does.
+
+    uv.lock records the project's own requirements as they were when it was made (the requires-dist of
+    its own package): one added, removed or changed in pyproject.toml since shows as a difference. Read
+    from the two files alone, offline, before anything is installed from a lock that would miss it.
+    """
+    fix = "run `python3 tasks.py lock`, then commit uv.lock"
+    if not (project / "uv.lock").is_file():
+        return f"There is no uv.lock: {fix}"
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    declared = {_requirement(text, None) for text in metadata.get("dependencies", [])}
+    for extra, texts in metadata.get("optional-dependencies", {}).items():
+        declared |= {_requirement(text, extra) for text in texts}
+    packages = tomllib.loads((project / "uv.lock").read_text()).get("package", [])
+    own = [package for package in packages if package["name"] == _canonical(metadata["name"])]
+    locked = {_locked_requirement(entry) for package in own for entry in package["metadata"]["requires-dist"]}
+    changed = sorted({name for name, *_ in declared ^ locked})
+    if changed:
+        return f"uv.lock is older than pyproject.toml's dependencies ({', '.join(changed)}): {fix}"
+    return None
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement(text: str, extra: str | None) -> tuple:
+    """(name, extras, specifiers, extra) of a requirement as pyproject.toml writes it: `psycopg[binary]>=3.2`."""
+    name, extras, specifiers = re.fullmatch(r"\s*([\w.-]+)\s*(?:\[([^]]*)\])?([^;]*)(?:;.*)?", text).groups()
+    items = frozenset(item.replace(" ", "") for item in specifiers.split(",") if item.strip())
+    extra_names = frozenset(item.strip() for item in (extras or "").split(",") if item.strip())
+    return _canonical(name), extra_names, items, extra
+
+
+def _locked_requirement(entry: dict) -> tuple:
+    """The same, as uv.lock records it: `{ name = "pytest", marker = "extra == 'dev'", specifier = ">=8" }`."""
+    extra = re.search(r"extra == '([^']+)'", entry.get("marker", ""))
+    items = frozenset(item.strip() for item in entry.get("specifier", "").split(",") if item.strip())
+    return _canonical(entry["name"]), frozenset(entry.get("extras", [])), items, extra and extra[1]
+
+
+def lint(venv_dir: Path, fix: bool) -> int:
+    """ruff check and ruff format --check, as CI runs them; with `fix`, ruff's fixes and formatting instead."""
+    ruff = venv_bin(venv_dir, "ruff")
+    commands = (["check", "--fix"], ["format"]) if fix else (["check"], ["format", "--check"])
+    failed = [command for command in commands if subprocess.run([ruff, *command, "."], cwd=ROOT).returncode != 0]
+    if failed and not fix:
+        print("Lint failed: `python3 tasks.py lint --fix` fixes what ruff can fix, and formats.", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def write_local_dotenv(project: Path) -> bool:
     """Copy .env.example (APP_ENV=development) to .env, with a random SECRET_KEY of its own, unless a .env
     exists (it holds the developer's own values); True if written. The post-generation hook calls it too."""
@@ -94,12 +151,18 @@ def main(argv: list[str]) -> int:
         "test": ["pytest"],
         "lock": ["uv", "lock"],
     }
-    if command not in programs:
+    if command not in (*programs, "lint") or (command == "lint" and arguments not in ([], ["--fix"])):
         print(__doc__)
         return 2
+    problem = None if command == "lock" else stale_lock_problem(ROOT)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     if command in ("serve", "playground") and write_local_dotenv(ROOT):
         print("Created .env from .env.example (APP_ENV=development): your local settings, git-ignored", flush=True)
     venv_dir = install_locked(ROOT / ".venv")
+    if command == "lint":
+        return lint(venv_dir, fix=bool(arguments))
     program, *options = programs[command]
     if command == "serve" and DATABASE != "none":
         migrate = [venv_bin(venv_dir, "flask"), "--app", PACKAGE, "db", "upgrade", "head"]

@@ -81,6 +81,13 @@ CREDENTIALED_PRODUCTION = {
 {%- endif %}
 }
 
+# The routes the tests add for themselves live under "__tests__", a path segment no route of the team's
+# takes, so that the suite passes whatever routes the team adds (POST /api/orders, /login, /): one place
+# under the default policy (/api/), and one that no policy covers.
+TEST_API = "/api/__tests__"
+TEST_SITE = "/__tests__"
+FAILING_ROUTE = f"{TEST_API}/fail"
+
 # The project's gunicorn settings, which gunicorn's master runs before it starts a worker.
 GUNICORN_CONF = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
 # The Chromium the browser tests drive: no `playwright install`.
@@ -188,12 +195,12 @@ def unrouted_path(app: Flask, prefix: str = "/") -> str:
 
 
 def add_failing_route(app: Flask) -> None:
-    """Add GET /api/fail, which raises as a bug in a view would, with a message that must not reach clients."""
+    """Add GET FAILING_ROUTE, which raises as a bug in a view would, with a message that must not reach clients."""
 
     def fail():
         raise RuntimeError("connection refused by db.internal:5432")
 
-    app.add_url_rule("/api/fail", "fail", fail)
+    app.add_url_rule(FAILING_ROUTE, "fail", fail)
 
 
 def other_allowlists(declarations: tuple[Policy, ...] = POLICIES) -> dict[str, str]:

@@ -1,7 +1,8 @@
-"""The API served for real, by gunicorn with the project's gunicorn.conf.py, on a free loopback port.
+"""The API served for real, by gunicorn with the project's gunicorn.conf.py, on a free loopback port; and
+the README's nginx.conf, made to run as a test's own process.
 
-Used by the browser, probe and proxy tests here, and by the template's own gunicorn, load, policy and
-benchmark runs.
+Used by the browser, probe and proxy tests here, and by the template's own gunicorn, load, policy,
+journey and benchmark runs.
 """
 
 from __future__ import annotations
@@ -113,3 +114,37 @@ def trusting(certificate: Path | None) -> ssl.SSLContext | None:
     context = ssl.create_default_context(cafile=str(certificate))
     context.check_hostname = False
     return context
+
+
+# Where the README's nginx.conf sends requests, and what it listens on.
+README_UPSTREAM = "127.0.0.1:8000"
+NGINX_LISTEN = "listen 80;"
+# What a test adds to it: nginx in the foreground as the test's user, every file it writes in the test's folder.
+NGINX_OPTIONS = "daemon off; master_process off; pid {folder}/nginx.pid;"
+NGINX_HTTP = """
+    access_log off;
+    client_body_temp_path {folder}/client_body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+"""
+
+
+def nginx_command(
+    nginx: str, conf: str, folder: Path, port: int, upstream: str, location: str = "", http: str = ""
+) -> list[str]:
+    """Write the README's nginx.conf `conf` into `folder`, listening on 127.0.0.1:`port` and passing to
+    `upstream` (host:port), with `location` directives added inside its location and `http` ones inside
+    its http block; return the command that runs it with the program `nginx`."""
+    conf = conf.replace(README_UPSTREAM, upstream)
+    if conf.count(NGINX_LISTEN) != 1:
+        raise ValueError(f"the README's nginx.conf has no single {NGINX_LISTEN!r}")
+    conf = conf.replace(NGINX_LISTEN, f"listen 127.0.0.1:{port};")
+    end_of_location = conf.index("\n        }", conf.index("location "))
+    conf = f"{conf[:end_of_location]}\n            {location}{conf[end_of_location:]}"
+    opening = conf.index("http {") + len("http {")
+    conf = conf[:opening] + NGINX_HTTP.format(folder=folder) + f"    {http}\n" + conf[opening:]
+    (folder / "nginx.conf").write_text(conf)
+    options = NGINX_OPTIONS.format(folder=folder)
+    return [nginx, "-p", str(folder), "-e", "stderr", "-g", options, "-c", str(folder / "nginx.conf")]

@@ -36,7 +36,7 @@ def test_a_wrong_method_is_a_json_405_that_lists_the_allowed_ones(client, method
 
 def test_an_unexpected_error_is_a_json_500_that_reveals_nothing(client, caplog):
     """The client learns only that the server failed; the operator's log has the traceback."""
-    response = client.get("/api/fail")
+    response = client.get(conftest.FAILING_ROUTE)
     conftest.assert_json_error(response, 500)
     body = response.get_data(as_text=True)
     assert "Traceback" not in body

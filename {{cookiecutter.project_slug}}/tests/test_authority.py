@@ -37,9 +37,9 @@ def with_team_routes(app: Flask) -> Flask:
             "Access-Control-Allow-Credentials": "true",
         }
 
-    app.add_url_rule("/api/decorated", "decorated", decorated)
-    app.add_url_rule("/api/by-hand", "by_hand", by_hand)
-    hooked = Blueprint("hooked", __name__, url_prefix="/api/hooked")
+    app.add_url_rule(f"{conftest.TEST_API}/decorated", "decorated", decorated)
+    app.add_url_rule(f"{conftest.TEST_API}/by-hand", "by_hand", by_hand)
+    hooked = Blueprint("hooked", __name__, url_prefix=f"{conftest.TEST_API}/hooked")
     hooked.add_url_rule("/thing", "thing", lambda: jsonify(route="hooked"))
 
     @hooked.after_request
@@ -51,7 +51,7 @@ def with_team_routes(app: Flask) -> Flask:
     return app
 
 
-TEAM_ROUTES = ["/api/decorated", "/api/by-hand", "/api/hooked/thing"]
+TEAM_ROUTES = [f"{conftest.TEST_API}/{path}" for path in ("decorated", "by-hand", "hooked/thing")]
 
 
 def app_in(environment: str) -> Flask:
@@ -78,12 +78,12 @@ def test_in_production_a_header_set_outside_the_policies_is_dropped(environment,
 def test_in_production_the_route_and_header_are_logged_once(caplog):
     client = app_in("production").test_client()
     for _ in range(3):
-        client.get("/api/by-hand", headers={"Origin": ALLOWED})
+        client.get(f"{conftest.TEST_API}/by-hand", headers={"Origin": ALLOWED})
     errors = [record.getMessage() for record in caplog.records if record.levelno == logging.ERROR]
     assert errors == [
-        "route /api/by-hand (view by_hand) set Access-Control-Allow-Origin itself; the policies in policies.py are "
-        "the only source of Access-Control-* headers: remove it from the view, hook or extension, or declare a "
-        "Policy (the header was dropped)"
+        f"route {conftest.TEST_API}/by-hand (view by_hand) set Access-Control-Allow-Origin itself; the policies in "
+        "policies.py are the only source of Access-Control-* headers: remove it from the view, hook or extension, "
+        "or declare a Policy (the header was dropped)"
     ]
 
 
@@ -99,15 +99,16 @@ def test_in_development_a_header_set_outside_the_policies_is_a_500_naming_the_ro
 
 def test_a_header_set_outside_the_policies_is_refused_outside_them_too():
     app = app_in("testing")
-    app.add_url_rule("/internal/open", "open", lambda: ("ok", {"Access-Control-Allow-Origin": "*"}))
-    assert app.test_client().get("/internal/open").status_code == 500
+    app.add_url_rule(f"{conftest.TEST_SITE}/open", "open", lambda: ("ok", {"Access-Control-Allow-Origin": "*"}))
+    assert app.test_client().get(f"{conftest.TEST_SITE}/open").status_code == 500
 
 
 def test_a_route_wrapped_by_cross_origin_stops_start_up(monkeypatch):
-    team = Blueprint("team", __name__, url_prefix="/api/team")
-    team.add_url_rule("/thing", "thing", cross_origin()(lambda: "ok"))
-    monkeypatch.setattr(api, "blueprints", (*api.blueprints, team))
-    with pytest.raises(CorsConflict, match=r"route /api/team/thing \(view team.thing\) is wrapped by Flask-CORS's"):
+    wrapped = Blueprint("__tests__", __name__, url_prefix=conftest.TEST_API)
+    wrapped.add_url_rule("/thing", "thing", cross_origin()(lambda: "ok"))
+    monkeypatch.setattr(api, "blueprints", (*api.blueprints, wrapped))
+    wrapped_by = r"route /api/__tests__/thing \(view __tests__.thing\) is wrapped by Flask-CORS's"
+    with pytest.raises(CorsConflict, match=wrapped_by):
         create_app(conftest.settings_from({"APP_ENV": "development"}))
 
 

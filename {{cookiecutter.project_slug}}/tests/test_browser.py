@@ -59,6 +59,7 @@ from conftest import (
     PASSWORD,
 {%- endif %}
     PRODUCTION_ORIGINS,
+    TEST_API,
     credentials_off,
     deployment,
     require_chromium,
@@ -278,12 +279,12 @@ def production_with_state(certificate) -> Iterator[Gunicorn]:
 
 def server_changes(server: Gunicorn) -> list[str | None]:
     """The changes the server recorded, each with the session cookie that came along."""
-    request = f"{server.url}/api/changes"
+    request = f"{server.url}{TEST_API}/changes"
     with urllib.request.urlopen(request, timeout=5, context=trusting(server.certificate)) as response:  # noqa: S310
         return json.load(response)["changes"]
 
 
-def write_from(browser, origin: str, api: str, script: str, path: str = "/api/changes") -> int:
+def write_from(browser, origin: str, api: str, script: str, path: str = f"{TEST_API}/changes") -> int:
     """Have a page at `origin`, whose user has a session cookie for the API, run `script` to POST to
     `path`; the status the API answered."""
     context = browser.new_context(ignore_https_errors=True)
@@ -392,7 +393,7 @@ def sign_in_and_ask(context, origin: str) -> list[str | None]:
     page = context.new_page()
     try:
         page.goto(f"{origin}/")
-        return page.evaluate(SIGN_IN_AND_ASK, f"{COOKIE_API}/api/_test/session")
+        return page.evaluate(SIGN_IN_AND_ASK, f"{COOKIE_API}{TEST_API}/session")
     finally:
         page.close()
 

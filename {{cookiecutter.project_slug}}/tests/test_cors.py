@@ -211,8 +211,9 @@ def test_every_api_response_varies_by_origin(production_client, origin, routed):
 )
 def test_vary_origin_joins_a_route_s_own_vary_once(make_app, route_vary, merged):
     app = make_app(APP_ENV="development")
-    app.add_url_rule("/api/negotiated", "negotiated", lambda: (jsonify(status="ok"), {"Vary": route_vary}))
-    response = app.test_client().get("/api/negotiated", headers={"Origin": LOCAL_FRONT_END})
+    path = f"{conftest.TEST_API}/negotiated"
+    app.add_url_rule(path, "negotiated", lambda: (jsonify(status="ok"), {"Vary": route_vary}))
+    response = app.test_client().get(path, headers={"Origin": LOCAL_FRONT_END})
     assert response.headers.getlist("Vary") == [merged]
 
 
@@ -277,10 +278,13 @@ def require_authorization():
         abort(401)
 
 
+PROFILE = f"{conftest.TEST_API}/private/profile"
+
+
 def app_with_login(make_app, where: str):
-    """An app whose /api/private/profile needs an Authorization header, checked `where`: "app" or "blueprint"."""
+    """An app whose TEST_API/private/profile needs an Authorization header, checked `where`: "app" or "blueprint"."""
     app = make_app(APP_ENV="production", CORS_ORIGINS=conftest.PRODUCTION_CORS_ORIGINS)
-    private = Blueprint("private", __name__, url_prefix="/api/private")
+    private = Blueprint("private", __name__, url_prefix=f"{conftest.TEST_API}/private")
 
     @private.get("/profile")
     def profile():
@@ -295,7 +299,7 @@ def app_with_login(make_app, where: str):
 def test_preflights_never_reach_authentication(make_app, where):
     """Browsers send preflights without cookies or Authorization: a login check must never see one."""
     client = app_with_login(make_app, where).test_client()
-    response = preflight(client, ALLOWED, path="/api/private/profile", method="GET", headers="authorization")
+    response = preflight(client, ALLOWED, path=PROFILE, method="GET", headers="authorization")
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
     assert response.headers["Access-Control-Allow-Headers"].lower() == "authorization"
@@ -304,10 +308,10 @@ def test_preflights_never_reach_authentication(make_app, where):
 @pytest.mark.parametrize("where", ["app", "blueprint"])
 def test_an_authentication_failure_is_readable_by_an_allowed_front_end(make_app, where):
     client = app_with_login(make_app, where).test_client()
-    refused = client.get("/api/private/profile", headers={"Origin": ALLOWED})
+    refused = client.get(PROFILE, headers={"Origin": ALLOWED})
     assert refused.status_code == 401
     assert refused.headers["Access-Control-Allow-Origin"] == ALLOWED
-    signed_in = client.get("/api/private/profile", headers={"Origin": ALLOWED, "Authorization": "Bearer token"})
+    signed_in = client.get(PROFILE, headers={"Origin": ALLOWED, "Authorization": "Bearer token"})
     assert signed_in.json == {"name": "Ada"}
 
 
@@ -325,7 +329,7 @@ def test_paths_outside_api_get_no_cors_headers(make_app, path):
 
 @pytest.mark.parametrize(
     ("method", "path", "status"),
-    [("POST", "/api/echo", 400), ("GET", None, 404), ("GET", "/api/echo", 405), ("GET", "/api/fail", 500)],
+    [("POST", "/api/echo", 400), ("GET", None, 404), ("GET", "/api/echo", 405), ("GET", conftest.FAILING_ROUTE, 500)],
 )
 def test_errors_are_readable_by_an_allowed_front_end(production_client, method, path, status):
     """A front end can show the JSON error only if the browser lets it read the response."""

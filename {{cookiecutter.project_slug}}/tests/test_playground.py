@@ -29,6 +29,8 @@ from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT, ENVIRO
 from conftest import CHROMIUM, require_chromium
 
 PROJECT = Path(__file__).resolve().parent.parent
+# The playground's page in the docs, whose words must be the page's.
+PLAYGROUND_DOC = " ".join((PROJECT / "docs" / "playground.md").read_text().split())
 PAGE_FILES = PROJECT / "src" / "{{ cookiecutter.package_name }}" / "cors" / "playground_page"
 ORIGINS = Origins(api="http://127.0.0.1:5000", allowed="http://localhost:5001", refused="http://localhost:5002")
 PRODUCTION_LIKE = {"CORS_ORIGINS": "https://app.example.com"}
@@ -58,15 +60,21 @@ def explain(page, origin: str, asked: object):
 # What exists, where
 
 
+def playground_views(app) -> list[str]:
+    """The endpoints of `app` whose views are the playground's."""
+    return [endpoint for endpoint, view in app.view_functions.items() if view.__module__ == page_app.__module__]
+
+
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_the_api_answers_none_of_the_playground_s_paths(make_app, environment):
+def test_the_api_serves_none_of_the_playground(make_app, environment):
+    """Whatever routes the team adds (a page at /, say): no view of the API is the playground's, and the API
+    serves files from a folder of its own, not the page's."""
     variables = {} if environment == "development" else PRODUCTION_LIKE
-    client = make_app(APP_ENV=environment, **variables).test_client()
-    for path in ("/", "/setup", "/playground.js"):
-        assert client.get(path).status_code == 404, path
-    response = client.post("/explain", json=JSON_POST)
-    assert response.status_code == 404
-    assert response.get_json()["error"]["status"] == 404
+    app = make_app(APP_ENV=environment, **variables)
+    page = page_app(make_app(APP_ENV="development"), ORIGINS)
+    assert playground_views(page)
+    assert playground_views(app) == []
+    assert app.static_folder != page.static_folder
 
 
 @pytest.mark.parametrize("environment", [name for name in ENVIRONMENTS if name != "development"])
@@ -278,6 +286,9 @@ def test_at_the_allowed_origin_each_verdict_is_the_browser_s(browser_page, playg
     page.goto(f"{playground.allowed}/")
     assert verdicts(page) == VERDICTS_AT_THE_ALLOWED_ORIGIN
     assert errors == []
+    # What docs/playground.md says this project's page shows.
+    (shown,) = re.findall(r"the page shows (6 requests sent: \d allowed, \d blocked)", PLAYGROUND_DOC)
+    assert page.inner_text("#status") == f"{shown}."
     # The README's picture: PLAYGROUND_SCREENSHOT=docs/playground.png pytest -m browser tests/test_playground.py
     screenshot = Path(os.environ.get("PLAYGROUND_SCREENSHOT", PROJECT / "build" / "playground.png"))
     screenshot.parent.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ def app_with(declarations: tuple[Policy, ...], **variables: str) -> Flask:
     """The app with `declarations` in place of policies.py's, and a route answering under every prefix."""
     app = create_app(conftest.settings_from({**PRODUCTION, **variables}, declarations=declarations))
     for declaration in declarations:
-        path = f"{declaration.prefix}thing"
+        path = f"{declaration.prefix}__tests__"
         app.add_url_rule(path, path, lambda: jsonify(status="ok"))
     return app
 
@@ -82,10 +82,11 @@ def test_the_api_stays_as_restrictive_beside_the_public_policy():
 
 def test_the_longest_prefix_decides_and_a_prefix_ends_at_a_slash():
     app = create_app(conftest.settings_from(PRODUCTION))
-    app.add_url_rule("/api/publicity", "publicity", lambda: "ok")
+    beside = "/api/public__tests__"  # begins as /api/public/ does, and is not under it
+    app.add_url_rule(beside, "beside", lambda: "ok")
     assert get(app, "/api/public/status", REFUSED).headers["Access-Control-Allow-Origin"] == "*"
-    assert conftest.cors_headers(get(app, "/api/publicity", REFUSED)) == {}
-    assert get(app, "/api/publicity", ALLOWED).headers["Access-Control-Allow-Origin"] == ALLOWED
+    assert conftest.cors_headers(get(app, beside, REFUSED)) == {}
+    assert get(app, beside, ALLOWED).headers["Access-Control-Allow-Origin"] == ALLOWED
 
 
 @pytest.mark.parametrize(
@@ -109,18 +110,20 @@ def test_the_longest_covering_prefix_decides(path, decides):
 
 
 def test_a_prefix_covers_itself_without_its_last_slash():
-    """A blueprint's @blueprint.get("") answers at /api: the policy of /api/ covers it."""
-    app = create_app(conftest.settings_from(PRODUCTION))
-    app.add_url_rule("/api", "api_index", lambda: "ok")
-    response = get(app, "/api", ALLOWED)
-    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+    """A blueprint's @blueprint.get("") answers at /api/sample-partners: the policy of /api/sample-partners/
+    covers it."""
+    app = app_with((*POLICIES, PARTNERS), CORS_SAMPLE_PARTNERS_ORIGINS=PARTNER)
+    app.add_url_rule("/api/sample-partners", "partners_index", lambda: "ok")
+    response = get(app, "/api/sample-partners", PARTNER)
+    assert response.headers["Access-Control-Allow-Origin"] == PARTNER
     assert "origin" in conftest.vary(response)
 
 
 def test_a_path_outside_every_policy_gets_no_cors_header_and_no_vary():
     app = create_app(conftest.settings_from(PRODUCTION))
-    app.add_url_rule("/internal/metrics", "metrics", lambda: "ok")
-    for response in (get(app, "/internal/metrics", ALLOWED), preflight(app, "/internal/metrics", ALLOWED, "PUT")):
+    path = f"{conftest.TEST_SITE}/metrics"
+    app.add_url_rule(path, "metrics", lambda: "ok")
+    for response in (get(app, path, ALLOWED), preflight(app, path, ALLOWED, "PUT")):
         assert conftest.cors_headers(response) == {}
         assert "origin" not in conftest.vary(response)
 
@@ -132,11 +135,11 @@ def test_a_named_policy_reads_its_own_variables():
     app = app_with(
         (*POLICIES, PARTNERS), CORS_SAMPLE_PARTNERS_ORIGINS=PARTNER, CORS_SAMPLE_PARTNERS_ALLOW_METHODS="GET"
     )
-    partners = get(app, "/api/sample-partners/thing", PARTNER)
+    partners = get(app, "/api/sample-partners/__tests__", PARTNER)
     assert conftest.cors_headers(partners) == {"Access-Control-Allow-Origin": PARTNER}  # credentials: its own default
-    assert conftest.cors_headers(get(app, "/api/sample-partners/thing", ALLOWED)) == {}
+    assert conftest.cors_headers(get(app, "/api/sample-partners/__tests__", ALLOWED)) == {}
     assert conftest.cors_headers(get(app, "/api/health", PARTNER)) == {}
-    assert "PUT" not in preflight(app, "/api/sample-partners/thing", PARTNER, "PUT").headers.get(
+    assert "PUT" not in preflight(app, "/api/sample-partners/__tests__", PARTNER, "PUT").headers.get(
         "Access-Control-Allow-Methods", ""
     )
 

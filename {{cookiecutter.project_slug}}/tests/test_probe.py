@@ -9,7 +9,9 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import flask.cli
 import pytest
+from click.testing import CliRunner
 from werkzeug.datastructures import Headers
 from werkzeug.serving import make_server
 
@@ -41,9 +43,9 @@ def add_allow_origin_star(wsgi_app: Callable) -> Callable:
 
 
 @contextmanager
-def deployed(wrap: Callable[[Callable], Callable] = lambda wsgi_app: wsgi_app) -> Iterator[str]:
-    """The app, configured by SETTINGS and wrapped by `wrap`, served over HTTP on loopback; yield its URL."""
-    server = make_server("127.0.0.1", 0, wrap(create_app(Settings.from_environ(SETTINGS))), threaded=True)
+def deployed(wrap: Callable[[Callable], Callable] = lambda wsgi_app: wsgi_app, settings=SETTINGS) -> Iterator[str]:
+    """The app, configured by `settings` and wrapped by `wrap`, served over HTTP on loopback; yield its URL."""
+    server = make_server("127.0.0.1", 0, wrap(create_app(Settings.from_environ(settings))), threaded=True)
     # Polling for shutdown every 50 ms rather than 500: the test ends as soon as its probe does.
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
@@ -181,3 +183,26 @@ def test_probe_without_credentials_has_no_caveat(monkeypatch):
     with deployed() as url:
         result = probe_command(url)
     assert "Caveat" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("path", "sent"), [("/api/public/status", "from 1 origin,"), ("/api/health", "from 3 origins,")]
+)
+def test_the_probe_counts_the_origins_it_sent_from(path, sent):
+    """A public policy lists no origin: the unlisted one alone is sent."""
+    with deployed() as url:
+        result = probe_command(url, "--path", path)
+    assert f"GET {path} {sent}" in result.output
+
+
+def test_the_probe_command_needs_only_app_env_and_the_policies_settings(clean_environ):
+    """`flask cors probe` as run from a deploy machine: the deployment's APP_ENV and CORS_*, credentials on, and
+    no SECRET_KEY, which the deployment itself has."""
+    policy = {"APP_ENV": "production", "CORS_ORIGINS": f"{ALLOWED}, {OTHER}", "CORS_ALLOW_CREDENTIALS": "true"}
+    for name, value in policy.items():
+        clean_environ.setenv(name, value)
+    command = ["--app", "{{ cookiecutter.package_name }}", "cors", "probe", "--origin", ALLOWED]
+    with deployed(settings={**SETTINGS, **policy}) as url:
+        result = CliRunner().invoke(flask.cli.cli, [*command, url])
+    assert result.exit_code == 0, result.output
+    assert "The deployment answers as the app does" in result.output

@@ -2,10 +2,11 @@
 
 Opt-in, `pytest -m proxies`. Debian's nginx, haproxy and Varnish run on loopback, as this test's
 own processes with their files in a temporary folder, in front of the project's gunicorn. Each
-configuration is the README's own snippet (section "Behind a proxy"), read from README.md, so the
-README cannot show one the tests do not run: through it the probe finds the answers the app gives.
-Each broken variant adds one mistake to a snippet, and the probe exits 1 and names it. The README's
-probe session (section "Debugging CORS") is run here too, against the broken nginx it describes.
+configuration is the docs' own (the README's complete nginx.conf, docs/proxies.md's haproxy and
+Varnish), read from the files, so they cannot show one the tests do not run: through it the probe
+finds the answers the app gives. Each broken variant adds one mistake to a configuration, and the
+probe exits 1 and names it. The probe session of docs/debugging.md is run here too, against the
+broken nginx it describes, with the allowlists of the team's own policies beside its variables.
 Without a proxy's program its tests are skipped with the reason, or fail when REQUIRE_PROXIES=1 (CI).
 """
 
@@ -18,7 +19,6 @@ import re
 import shlex
 import shutil
 import socket
-import string
 import subprocess
 import sys
 import time
@@ -33,14 +33,23 @@ from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors import probe
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from conftest import ALLOWED_ORIGINS, PRODUCTION_ALLOWLIST, PRODUCTION_CORS_ORIGINS, deployment, skip_or_fail
-from servers import free_port, serve_with_gunicorn
+from conftest import (
+    ALLOWED_ORIGINS,
+    PRODUCTION_ALLOWLIST,
+    PRODUCTION_CORS_ORIGINS,
+    TEST_API,
+    deployment,
+    other_allowlists,
+    skip_or_fail,
+)
+from servers import README_UPSTREAM, free_port, nginx_command, serve_with_gunicorn
 from write_target import TEST_ORIGINS, own_prefix
 
 pytestmark = pytest.mark.proxies
 
 PROJECT = Path(__file__).resolve().parent.parent
-README = (PROJECT / "README.md").read_text()
+# The README and the docs' pages, where the configurations and sessions are shown.
+DOCS = {path.name: path.read_text() for path in [PROJECT / "README.md", *sorted((PROJECT / "docs").glob("*.md"))]}
 SETTINGS = deployment(
     {
         "APP_ENV": "production",
@@ -51,8 +60,7 @@ SETTINGS = deployment(
     }
 )
 FRONT_END = probe.listed_examples(PRODUCTION_ALLOWLIST)[0]
-# Where the README's snippets send requests, and where the haproxy one listens.
-README_UPSTREAM = "127.0.0.1:8000"
+# Where the docs' configurations send requests, and where haproxy and nginx listen.
 README_PORT = "8080"
 # A README session: `$ command` (continued by trailing backslashes), its output, `$ echo $?` and the status.
 SESSION = re.compile(r"\$ ((?:[^\n]*\\\n)*[^\n]*)\n(.*)\$ echo \$\?\n(\d+)\n", re.DOTALL)
@@ -67,9 +75,13 @@ def program(name: str) -> str:
 
 
 def snippet(language: str) -> str:
-    """The README's ```language block in "Behind a proxy", pointed at README_UPSTREAM."""
-    section = README.split("\n## Behind a proxy", 1)[1].split("\n## ", 1)[0]
-    (block,) = re.findall(rf"^```{language}\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    """The one ```language block of the README and docs, pointed at README_UPSTREAM."""
+    blocks = [
+        block
+        for text in DOCS.values()
+        for block in re.findall(rf"^```{language}\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    ]
+    (block,) = blocks
     assert README_UPSTREAM in block or '"8000"' in block
     return block
 
@@ -97,36 +109,11 @@ def accepts_connections(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-# One process in the foreground: nginx runs as the test's user, who owns the temporary folders.
-NGINX_CONF = string.Template("""daemon off;
-master_process off;
-pid $folder/nginx.pid;
-events {}
-http {
-    access_log off;
-    # Every temporary folder in the test's own, so that nginx needs no write access elsewhere.
-    client_body_temp_path $folder/client_body;
-    proxy_temp_path $folder/proxy;
-    fastcgi_temp_path $folder/fastcgi;
-    uwsgi_temp_path $folder/uwsgi;
-    scgi_temp_path $folder/scgi;
-    $http
-    server {
-        listen 127.0.0.1:$port;
-$location
-    }
-}
-""")
-
-
 def nginx(folder: Path, upstream: str, location: str = "", http: str = "") -> Iterator[str]:
-    """nginx with the README's location, `location` directives added inside it, `http` ones beside the server."""
+    """nginx with the README's nginx.conf, `location` directives added inside its location, `http` ones
+    inside its http block, listening on a free loopback port."""
     port = free_port()
-    block = snippet("nginx").replace(README_UPSTREAM, upstream)
-    block = block[: block.rindex("}")] + f"    {location}\n" + "}"
-    conf = NGINX_CONF.substitute(folder=folder, http=http, port=port, location=block)
-    (folder / "nginx.conf").write_text(conf)
-    command = [program("nginx"), "-p", str(folder), "-e", "stderr", "-c", str(folder / "nginx.conf")]
+    command = nginx_command(program("nginx"), snippet("nginx"), folder, port, upstream, location, http)
     return run_proxy(command, port, folder)
 
 
@@ -254,9 +241,10 @@ def test_the_probe_names_varnish_caching_without_origin(upstream, tmp_path):
 
 
 def test_the_readme_probe_session_prints_what_it_shows(tmp_path):
-    """The session in "Debugging CORS", run by the `flask` command in a shell, with gunicorn configured by the
-    session's own variables and the broken nginx it names in front."""
-    section = README.split("\n## Debugging CORS", 1)[1].split("\n## ", 1)[0]
+    """The session in docs/debugging.md, run by the `flask` command in a shell, with gunicorn configured by the
+    session's own variables and the broken nginx it names in front. The team's own policies need their
+    allowlists there, as in any deployment: other_allowlists() gives them, to gunicorn and the probe alike."""
+    section = DOCS["debugging.md"]
     blocks = re.findall(r"^```\n(\$ .*?)^```", section, re.MULTILINE | re.DOTALL)
     (block,) = [block for block in blocks if " cors probe " in block]
     command, output, status = SESSION.fullmatch(block).groups()
@@ -266,10 +254,10 @@ def test_the_readme_probe_session_prints_what_it_shows(tmp_path):
     readme_url = f"http://127.0.0.1:{README_PORT}"
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     with (
-        serve_with_gunicorn(PROJECT, variables) as api,
+        serve_with_gunicorn(PROJECT, deployment(variables)) as api,
         nginx(tmp_path, api.url.removeprefix("http://"), location=mistake) as url,
     ):
-        environment = {"PATH": path, "PYTHONPATH": str(PROJECT / "src")}
+        environment = {"PATH": path, "PYTHONPATH": str(PROJECT / "src"), **other_allowlists()}
         shell = ["/bin/bash", "-c", command.replace(readme_url, url)]
         result = subprocess.run(shell, cwd=PROJECT, env=environment, capture_output=True, text=True)
     assert (result.stdout.replace(url, readme_url), result.returncode) == (output, int(status)), result.stderr
@@ -329,7 +317,7 @@ def send_as_is(url: str, method: str, target: str, origin: str, **headers: str) 
 
 
 def changes(url: str) -> list[str]:
-    with urllib.request.urlopen(f"{url}/api/changes", timeout=5) as response:  # noqa: S310 (http://127.0.0.1)
+    with urllib.request.urlopen(f"{url}{TEST_API}/changes", timeout=5) as response:  # noqa: S310 (http://127.0.0.1)
         return json.load(response)["changes"]
 
 

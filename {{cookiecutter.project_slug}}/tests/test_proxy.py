@@ -21,6 +21,8 @@ ALLOWED = "https://app.example.com"
 OTHER_ALLOWED = "https://admin.example.com"
 REFUSED = "https://evil.example.net"
 CLIENT = "203.0.113.7"
+# A route showing what the app believes about the client.
+CLIENT_ROUTE = f"{conftest.TEST_API}/client"
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def app_behind(make_app) -> Callable[[int], Flask]:
 
     def make(hops: int) -> Flask:
         app = make_app(APP_ENV="testing", CORS_ORIGINS=f"{ALLOWED} {OTHER_ALLOWED}", TRUSTED_PROXY_HOPS=str(hops))
-        app.add_url_rule("/api/client", "client", lambda: {"address": request.remote_addr, "scheme": request.scheme})
+        app.add_url_rule(CLIENT_ROUTE, "client", lambda: {"address": request.remote_addr, "scheme": request.scheme})
         return app
 
     return make
@@ -126,7 +128,7 @@ FORWARDED = {"X-Forwarded-For": f"198.51.100.1, {CLIENT}", "X-Forwarded-Proto": 
     ],
 )
 def test_trusted_proxy_hops_decides_which_forwarded_values_are_believed(app_behind, hops, address, scheme):
-    response = app_behind(hops).test_client().get("/api/client", headers=FORWARDED)
+    response = app_behind(hops).test_client().get(CLIENT_ROUTE, headers=FORWARDED)
     assert response.json == {"address": address, "scheme": scheme}
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from {{ cookiecutter.package_name }}.cors.policy import SETTING_DEFAULTS
+from {{ cookiecutter.package_name }}.cors.policy import SETTING_DEFAULTS, Policy
+from {{ cookiecutter.package_name }}.policies import POLICIES
 from {{ cookiecutter.package_name }}.settings import (
     DEFAULTS,
     ENVIRONMENTS,
@@ -16,6 +17,7 @@ from {{ cookiecutter.package_name }}.settings import (
     SOURCE_DOTENV,
     SOURCE_ENVIRONMENT,
     SOURCE_GENERATED,
+    Settings,
     SettingsError,
     load_settings,
 )
@@ -343,6 +345,15 @@ def test_env_example_documents_every_variable_and_nothing_else():
     assert documented_names() == set(DEFAULTS) | set(default_policy.variables())
 
 
+def test_another_policy_s_credentials_default_to_false_as_env_example_says():
+    """Whatever CORS_ALLOW_CREDENTIALS is: a policy the team adds allows credentials only when told so."""
+    partners = Policy("sample_partners", "/api/sample-partners/")
+    variables = {**PRODUCTION, "CORS_ALLOW_CREDENTIALS": "true", "CORS_SAMPLE_PARTNERS_ORIGINS": "https://p.example"}
+    settings = conftest.settings_from(variables, declarations=(*POLICIES, partners))
+    assert (settings.policy().allow_credentials, settings.policy("sample_partners").allow_credentials) == (True, False)
+    assert "its ALLOW_CREDENTIALS defaults to false" in " ".join(ENV_EXAMPLE.read_text().replace("#", "").split())
+
+
 def test_env_example_as_a_dotenv_starts_in_development():
     """The project's .env is written from .env.example: it must start the app as it is."""
     settings = conftest.settings_from({}, dotenv_values(ENV_EXAMPLE))
@@ -361,6 +372,15 @@ def test_secret_key_is_required_where_deployed_with_credentials(environment):
 def test_without_credentials_a_missing_secret_key_stays_missing_where_deployed():
     without = {name: value for name, value in PRODUCTION.items() if name != "SECRET_KEY"}
     assert conftest.settings_from({**without, "CORS_ALLOW_CREDENTIALS": "false"}).secret_key is None
+
+
+def test_secret_key_is_not_required_by_what_serves_no_request():
+    """The `flask cors` commands (serving=False) read the policies alone; a SECRET_KEY given is still checked."""
+    without = {name: value for name, value in PRODUCTION.items() if name != "SECRET_KEY"}
+    variables = {**conftest.other_allowlists(), **without, "CORS_ALLOW_CREDENTIALS": "true"}
+    assert Settings.from_environ(variables, serving=False).secret_key is None
+    with pytest.raises(SettingsError, match="SECRET_KEY is 5 characters long"):
+        Settings.from_environ({**variables, "SECRET_KEY": "short"}, serving=False)
 
 
 @pytest.mark.parametrize("environment", ["development", "testing"])

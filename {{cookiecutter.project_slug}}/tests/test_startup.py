@@ -25,6 +25,8 @@ import conftest
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 PRODUCTION = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com", "SECRET_KEY": conftest.SECRET_KEY}
+# What a deploy machine holds for `flask cors`: APP_ENV and the CORS_* variables, credentials on, no SECRET_KEY.
+POLICY_ONLY = {"APP_ENV": "production", "CORS_ORIGINS": "https://app.example.com", "CORS_ALLOW_CREDENTIALS": "true"}
 
 BAD_ENVIRONMENTS = [
     pytest.param({}, "CORS_ORIGINS", id="nothing-set"),
@@ -40,6 +42,7 @@ BAD_ENVIRONMENTS = [
     pytest.param({**PRODUCTION, "CORS_ALLOW_METHODS": ""}, "CORS_ALLOW_METHODS", id="no-methods"),
     pytest.param({**PRODUCTION, "CORS_ORIGIN": "https://app.example.com"}, "CORS_ORIGIN", id="misspelt-variable"),
     pytest.param({**PRODUCTION, "WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY", id="no-workers"),
+    pytest.param(POLICY_ONLY, "SECRET_KEY", id="credentials-without-secret-key"),
 ]
 
 
@@ -131,8 +134,12 @@ def started_servers(clean_environ) -> list[Flask]:
     return started
 
 
+def flask_command(*args: str):
+    return CliRunner().invoke(flask.cli.cli, ["--app", PACKAGE, *args])
+
+
 def flask_run():
-    return CliRunner().invoke(flask.cli.cli, ["--app", PACKAGE, "run"])
+    return flask_command("run")
 
 
 @pytest.mark.parametrize(("variables", "named"), BAD_ENVIRONMENTS)
@@ -156,8 +163,8 @@ def test_flask_run_serves_the_configured_app(started_servers, set_environ):
 
 @pytest.mark.parametrize(
     ("variables", "named"),
-    [({}, "CORS_ORIGINS"), ({**PRODUCTION, "PORT": "http"}, "PORT")],
-    ids=["nothing-set", "bad-port"],
+    [({}, "CORS_ORIGINS"), ({**PRODUCTION, "PORT": "http"}, "PORT"), (POLICY_ONLY, "SECRET_KEY")],
+    ids=["nothing-set", "bad-port", "credentials-without-secret-key"],
 )
 def test_gunicorn_conf_stops_gunicorn_with_status_2_and_the_error(set_environ, capsys, variables, named):
     """gunicorn's master runs this file before it starts a worker: one error line and exit status 2."""
@@ -196,3 +203,14 @@ def test_gunicorn_conf_takes_its_settings_from_the_environment(set_environ):
     assert conf["bind"] == "0.0.0.0:9000"
     assert (conf["workers"], conf["timeout"], conf["graceful_timeout"]) == (4, 60, 60)
     assert (conf["accesslog"], conf["errorlog"]) == ("-", "-")
+
+
+@pytest.mark.parametrize("command", [["cors", "show"], ["cors", "check", "https://app.example.com"]])
+def test_the_cors_commands_need_only_app_env_and_the_policies_settings(started_servers, set_environ, command):
+    """Run where the deployment's APP_ENV and CORS_* are, with no SECRET_KEY: no request is served, no session
+    signed. (`flask cors probe` the same: test_probe.py.) gunicorn, the WSGI module and `flask run` still
+    refuse to start without it (BAD_ENVIRONMENTS)."""
+    set_environ(**POLICY_ONLY)
+    result = flask_command(*command)
+    assert result.exit_code == 0, result.output
+    assert "https://app.example.com" in result.output

@@ -24,8 +24,10 @@ REFUSED = "https://evil.example.net"
 # Same site as the API (example.com), another origin, and not a listed front end.
 SIBLING = "https://blog.example.com"
 PRODUCTION = conftest.CREDENTIALED_PRODUCTION
-API_WRITE = "/api/orders"
-FORM_WRITE = "/account/email"
+API_WRITE = f"{conftest.TEST_API}/orders"
+FORM_WRITE = f"{conftest.TEST_SITE}/account/email"
+PUBLIC_WRITE = "/api/public/__tests__/feedback"
+EXEMPT = f"{conftest.TEST_SITE}/auth/callback"
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 # The test client's own address: the proxy, where one is in front.
 PROXY = "127.0.0.1"
@@ -44,8 +46,8 @@ def simple_body(kind: str) -> dict:
 
 
 def writes_app(**variables: str) -> tuple[Flask, list[str]]:
-    """The production app with POST/PUT/PATCH/DELETE /api/orders and POST /account/email; each call a view
-    answers is appended to the list returned."""
+    """The production app with POST/PUT/PATCH/DELETE API_WRITE (under the default policy), POST FORM_WRITE (under
+    none) and POST PUBLIC_WRITE; each call a view answers is appended to the list returned."""
     app = create_app(conftest.settings_from({**PRODUCTION, **variables}))
     changes: list[str] = []
 
@@ -55,7 +57,7 @@ def writes_app(**variables: str) -> tuple[Flask, list[str]]:
 
     app.add_url_rule(API_WRITE, "orders", change, methods=WRITE_METHODS)
     app.add_url_rule(FORM_WRITE, "email", change, methods=["POST"])
-    app.add_url_rule("/api/public/feedback", "feedback", change, methods=["POST"])
+    app.add_url_rule(PUBLIC_WRITE, "feedback", change, methods=["POST"])
     return app, changes
 
 
@@ -128,7 +130,7 @@ def test_a_listed_front_end_writes_under_its_policy_and_reads_the_answer(fetch_s
 
 
 def test_outside_every_policy_the_default_policys_front_ends_may_write():
-    """No policy covers /account/: the site's own front ends (the default policy's) may post its forms,
+    """No policy covers FORM_WRITE: the site's own front ends (the default policy's) may post its forms,
     other pages may not, and no answer carries a CORS header."""
     app, changes = writes_app()
     listed = send(app, "POST", FORM_WRITE, origin=LISTED, fetch_site="cross-site")
@@ -141,7 +143,7 @@ def test_outside_every_policy_the_default_policys_front_ends_may_write():
 def test_the_public_policy_is_read_only_and_its_refusal_is_readable():
     """Every origin may read /api/public/: the 403 carries its `*`, so a page can show why."""
     app, changes = writes_app()
-    response = send(app, "POST", "/api/public/feedback", origin=LISTED, fetch_site="cross-site")
+    response = send(app, "POST", PUBLIC_WRITE, origin=LISTED, fetch_site="cross-site")
     assert_refused(response, LISTED)
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert changes == []
@@ -156,8 +158,8 @@ def test_a_refusal_gives_a_refused_origin_no_cors_header():
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_a_read_is_never_refused(origin, method):
     app, _ = writes_app()
-    app.add_url_rule("/account/profile", "profile", lambda: jsonify(name="Ada"))
-    for path in ("/api/health", "/account/profile"):
+    app.add_url_rule(f"{conftest.TEST_SITE}/account/profile", "profile", lambda: jsonify(name="Ada"))
+    for path in ("/api/health", f"{conftest.TEST_SITE}/account/profile"):
         assert send(app, method, path, origin=origin, fetch_site="cross-site").status_code == 200
 
 
@@ -182,10 +184,10 @@ def test_dynamic_origins_are_trusted_like_listed_ones():
 
 @pytest.mark.parametrize(
     ("path", "exempt"),
-    [("/auth/callback", True), ("/auth/callback/saml", True), ("/auth/callback-admin", False), ("/auth", False)],
+    [(EXEMPT, True), (f"{EXEMPT}/saml", True), (f"{EXEMPT}-admin", False), (EXEMPT.rsplit("/", 1)[0], False)],
 )
 def test_exempt_paths_accept_posts_from_any_site(path, exempt):
-    app, _ = writes_app(CROSS_SITE_WRITE_EXEMPT_PATHS="/auth/callback")
+    app, _ = writes_app(CROSS_SITE_WRITE_EXEMPT_PATHS=EXEMPT)
     app.add_url_rule(path, "callback", lambda: jsonify(signed_in=True), methods=["POST"])
     response = send(app, "POST", path, origin="https://login.identity.example", fetch_site="cross-site")
     assert response.status_code == (200 if exempt else 403)
@@ -231,16 +233,20 @@ def test_a_refusal_is_logged_escaped_and_throttled(caplog):
     )
 
 
+LOGIN = f"{conftest.TEST_SITE}/login"
+ME = f"{conftest.TEST_API}/me"
+
+
 def session_app(**variables: str) -> Flask:
-    """An app whose POST /login puts the user in Flask's session, and GET /api/me reads it."""
+    """An app whose POST LOGIN puts the user in Flask's session, and GET ME reads it."""
     app = create_app(conftest.settings_from(variables))
 
     def login():
         session["user"] = "ada"
         return jsonify(signed_in=True)
 
-    app.add_url_rule("/login", "login", login, methods=["POST"])
-    app.add_url_rule("/api/me", "me", lambda: jsonify(user=session.get("user")))
+    app.add_url_rule(LOGIN, "login", login, methods=["POST"])
+    app.add_url_rule(ME, "me", lambda: jsonify(user=session.get("user")))
     return app
 
 
@@ -256,14 +262,14 @@ def session_app(**variables: str) -> Flask:
 )
 def test_the_session_cookie_is_secure_where_deployed_httponly_and_samesite(variables, attributes):
     client = session_app(**variables).test_client()
-    response = client.post("/login", base_url=API)
+    response = client.post(LOGIN, base_url=API)
     cookie = {part.strip() for part in response.headers["Set-Cookie"].split(";")[1:]}
     assert {part for part in cookie if part in ("Secure", "HttpOnly") or part.startswith("SameSite")} == attributes
-    assert client.get("/api/me", base_url=API).json == {"user": "ada"}
+    assert client.get(ME, base_url=API).json == {"user": "ada"}
 
 
 def test_a_session_works_in_development_without_a_secret_key():
     """Development makes one up for the process, so a login route answers instead of failing with 500."""
     client = session_app(APP_ENV="development").test_client()
-    assert client.post("/login").status_code == 200
-    assert client.get("/api/me").json == {"user": "ada"}
+    assert client.post(LOGIN).status_code == 200
+    assert client.get(ME).json == {"user": "ada"}

@@ -3,8 +3,8 @@ behind proxies.
 
 `build(settings)` is the API with:
 
-- POST /api/changes, which records a change and the session cookie it came with; GET /api/changes lists
-  every change recorded;
+- POST TEST_API/changes (conftest), which records a change and the session cookie it came with; GET
+  TEST_API/changes lists every change recorded;
 - a policy of the tests' own, TEST_POLICY, on a prefix under /api/ that no route or policy of the team's
   uses (`own_prefix`), reading CORS_<NAME>_ORIGINS like any other; its route, `<prefix>change`, takes
   every method and records each call made to it. Beside the default policy, it shows which policy judges
@@ -71,8 +71,8 @@ def build(settings: Settings) -> tuple[Flask, list[str | None]]:
         changes.append(f"{request.method} {request.path}")
         return jsonify(changes=changes)
 
-    app.add_url_rule("/api/changes", "change", change, methods=["POST"])
-    app.add_url_rule("/api/changes", "list_changes", lambda: jsonify(changes=changes))
+    app.add_url_rule(f"{TEST_API}/changes", "change", change, methods=["POST"])
+    app.add_url_rule(f"{TEST_API}/changes", "list_changes", lambda: jsonify(changes=changes))
     app.add_url_rule(f"{prefix}change", "test_change", test_change, methods=ALL_METHODS)
     return app, changes
 

@@ -22,7 +22,8 @@ def create_app(settings: Settings | None = None) -> App:
 
     Only the `flask` command (local development) reads .env: a server started with
     `gunicorn '{{ cookiecutter.package_name }}:create_app()'` never does, so a leftover .env cannot
-    turn production into development.
+    turn production into development. Of the `flask` commands, only `flask run` serves requests: the
+    others, `flask cors probe` on a deploy machine say, need no SECRET_KEY{% if cookiecutter.database == "postgresql" %} nor DATABASE_URL{% endif %}.
 
     The routes, their schemas and the database code are imported here, when an app is built: gunicorn's
     master imports this package for its settings alone (gunicorn.conf.py), and refuses a bad one at once
@@ -40,7 +41,9 @@ def create_app(settings: Settings | None = None) -> App:
 {%- endif %}
 
     if settings is None:
-        settings = load_settings(dotenv_path=".env" if os.environ.get("FLASK_RUN_FROM_CLI") == "true" else None)
+        from_cli = os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+        serving = not from_cli or _running_flask_run()
+        settings = load_settings(dotenv_path=".env" if from_cli else None, serving=serving)
     # A `flask` command builds the app inside its click context: its stdout is the command's output
     # (`--json` included), so log lines go to stderr there.
     logs.configure(settings.log_format, sys.stderr if click.get_current_context(silent=True) else None)
@@ -87,3 +90,9 @@ def create_app(settings: Settings | None = None) -> App:
         app.register_blueprint(openapi.blueprint)
     refuse_other_cors(app)
     return app
+
+
+def _running_flask_run() -> bool:
+    """Whether the `flask` command building the app is `flask run`, which loads it from its own context."""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.info_name == "run"

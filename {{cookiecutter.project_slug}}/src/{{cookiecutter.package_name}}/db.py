@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from .settings import DatabaseSettings
+from .settings import DatabaseSettings, database_required
 
 STATE_KEY = "database"
 
@@ -30,6 +30,8 @@ class Database:
 
     @property
     def engine(self) -> Engine:
+        if not self.settings.url:  # left unset by a command that was to need no database
+            raise database_required("for this command")
         if self._engine is None or self._pid != os.getpid():
             self._engine = make_engine(self.settings)
             # expire_on_commit=False: a view may serialise what it has just committed without a second query.

@@ -13,7 +13,7 @@ policies are the only source of Access-Control-* headers.
 - A public policy answers every origin with `Access-Control-Allow-Origin: *`, never with credentials:
   for what any site may read. It is the only way `*` reaches staging or production.
 - `dynamic_origins=` takes a function origin -> bool for origins that change at run time (tenants'
-  own domains, say), asked about Origins the allowlist refuses; see the README.
+  own domains, say), asked about Origins the allowlist refuses; see docs/policies.md.
 """
 
 from .cors import Policy

@@ -207,12 +207,16 @@ class Settings:
         environ: Mapping[str, str],
         dotenv: Mapping[str, str | None] | None = None,
         declarations: tuple[Policy, ...] = POLICIES,
+        serving: bool = True,
     ) -> Settings:
         """Build settings from environment variables, then a .env file's values, then the defaults.
 
         A real environment variable wins over the same name in .env, as it does for python-dotenv.
         One equal to the .env value is reported as from .env: the `flask` command copies .env into
         the environment before the app loads. `declarations` are the policies to read (policies.py's).
+        `serving=False` is for commands that serve no request, such as `flask cors probe` run from a
+        deploy machine with the deployment's APP_ENV and CORS_* only: what only a server needs, a
+        SECRET_KEY, is not required then (one that is set is still checked).
         """
         dotenv = {name: value for name, value in (dotenv or {}).items() if value is not None}
         _check_declarations(declarations)
@@ -236,7 +240,7 @@ class Settings:
             # Log collectors where the API is deployed, a person reading a terminal elsewhere.
             values["LOG_FORMAT"] = "json" if environment in DEPLOYED else "text"
             sources["LOG_FORMAT"] = f"{SOURCE_DEFAULT} for APP_ENV={environment}"
-        secret_key = _secret_key(values["SECRET_KEY"], environment, policies)
+        secret_key = _secret_key(values["SECRET_KEY"], environment, policies, serving)
         hops = _integer("TRUSTED_PROXY_HOPS", values["TRUSTED_PROXY_HOPS"], 0, 10)
         if secret_key and not values["SECRET_KEY"]:
             sources["SECRET_KEY"] = SOURCE_GENERATED
@@ -260,7 +264,7 @@ class Settings:
             api_docs=_boolean("API_DOCS", values["API_DOCS"] or str(environment in ("development", "staging"))),
 {%- if cookiecutter.database == "postgresql" %}
             database=DatabaseSettings(
-                url=_database_url(values["DATABASE_URL"], environment),
+                url=_database_url(values["DATABASE_URL"], environment, serving),
                 pool_size=_integer("DATABASE_POOL_SIZE", values["DATABASE_POOL_SIZE"], 1, 100),
                 max_overflow=_integer("DATABASE_MAX_OVERFLOW", values["DATABASE_MAX_OVERFLOW"], 0, 100),
                 pool_timeout=_integer("DATABASE_POOL_TIMEOUT", values["DATABASE_POOL_TIMEOUT"], 1, 300),
@@ -270,18 +274,21 @@ class Settings:
         )
 
 
-def load_settings(dotenv_path: str | None = ".env", overrides: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    dotenv_path: str | None = ".env", overrides: Mapping[str, str] | None = None, serving: bool = True
+) -> Settings:
     """Read the process environment and, for local development, the .env file at `dotenv_path`.
 
-    `overrides` win over both, as environment variables: the playground's own CORS_ORIGINS.
+    `overrides` win over both, as environment variables: the playground's own CORS_ORIGINS. `serving`:
+    as for Settings.from_environ.
     """
     environ = {**os.environ, **(overrides or {})}
     if not (dotenv_path and os.path.isfile(dotenv_path)):
-        return Settings.from_environ(environ)
+        return Settings.from_environ(environ, serving=serving)
     from dotenv import dotenv_values  # only where there is a .env: production starts without it
 
     dotenv = dotenv_values(dotenv_path)
-    return Settings.from_environ(environ, dotenv)
+    return Settings.from_environ(environ, dotenv, serving=serving)
 
 
 def policy_defaults(declaration: Policy) -> dict[str, str]:
@@ -376,7 +383,7 @@ def _refuse_unknown_cors_variables(names: list[str], declarations: tuple[Policy,
             raise SettingsError(f"{name} is not a setting of this API: did you mean {close[0]}?")
 
 
-def _secret_key(value: str, environment: str, policies: tuple[CorsPolicy, ...]) -> str | None:
+def _secret_key(value: str, environment: str, policies: tuple[CorsPolicy, ...], serving: bool) -> str | None:
     """SECRET_KEY, which signs the session cookie; never quoted in a message, as it is a secret.
 
     Required in staging and production when a policy allows credentials: a front end calling with
@@ -384,17 +391,18 @@ def _secret_key(value: str, environment: str, policies: tuple[CorsPolicy, ...]) 
     missing one is made up for the process (sessions last until a restart; the project's own .env
     has one). In staging and production without credentials a missing one stays missing: Flask then
     refuses to use a session, where a made-up key would differ between workers without a word.
+    Not `serving` (a command that answers no request), a missing one is not required.
     """
     if not value:
         credentials = [policy.variable("ALLOW_CREDENTIALS") for policy in policies if policy.allow_credentials]
-        if environment in DEPLOYED and credentials:
+        if environment in DEPLOYED and credentials and serving:
             raise SettingsError(
                 f"SECRET_KEY is required when APP_ENV={environment} and {credentials[0]}=true: it signs the "
                 f"session cookie of the front ends calling with credentials. Set it to a random value of "
                 f"{SHORTEST_SECRET_KEY} characters or more, the same in every instance: {KEY_COMMAND}"
             )
 {%- if cookiecutter.auth == "token" %}
-        if environment in DEPLOYED:
+        if environment in DEPLOYED and serving:
             raise SettingsError(
                 f"SECRET_KEY is required when APP_ENV={environment}: it signs the sign-in tokens. Set it to a random "
                 f"value of {SHORTEST_SECRET_KEY} characters or more, the same in every instance: {KEY_COMMAND}"
@@ -435,17 +443,25 @@ def _trusted_proxies(value: str, hops: int, environment: str) -> tuple[Network, 
 {%- if cookiecutter.database == "postgresql" %}
 
 
-def _database_url(value: str, environment: str) -> str:
+def database_required(where: str) -> SettingsError:
+    """The refusal of a missing DATABASE_URL `where` it is needed."""
+    return SettingsError(
+        f"DATABASE_URL is required {where}: set it to the PostgreSQL database, {DATABASE_EXAMPLE} (from a "
+        "secret: it holds a password)"
+    )
+
+
+def _database_url(value: str, environment: str, serving: bool) -> str:
     """A SQLite file in development and testing unless set; PostgreSQL through psycopg 3, required, where deployed.
+    Not `serving` (a command that answers no request), a missing one is "": db.py refuses it if a command uses it.
 
     The value is never quoted back: it may hold a password.
     """
     if not value:
         if environment in DEPLOYED:
-            raise SettingsError(
-                f"DATABASE_URL is required when APP_ENV={environment}: set it to the PostgreSQL database, "
-                f"{DATABASE_EXAMPLE} (from a secret: it holds a password)"
-            )
+            if serving:
+                raise database_required(f"when APP_ENV={environment}")
+            return ""
         value = EMBEDDED_DATABASES[environment]
     scheme, separator, _ = value.partition("://")
     if not separator:

@@ -6,6 +6,7 @@ policies.py says which CORS policy covers each path: everything under /api/ the 
 
 from . import {% if cookiecutter.auth != "none" %}auth, {% endif %}echo, health{% if cookiecutter.database == "postgresql" %}, items{% endif %}
 
+# The blueprints the app serves (create_app registers each): add yours here.
 blueprints = (
     health.blueprint,
 {%- if cookiecutter.database == "postgresql" %}

@@ -155,7 +155,8 @@ def probe(
         click.echo(json.dumps(probing.report(url, request, results, differences, seconds, caveats), indent=2))
     else:
         click.echo(f"Policy: {policy.name!r} ({policy.prefix})" if policy else f"Policy: none covers {path}")
-        click.echo(f"{method} {path} from {len(results)} origins, to {url} and to the app itself\n")
+        origins_sent = f"{len(results)} origin{'' if len(results) == 1 else 's'}"
+        click.echo(f"{method} {path} from {origins_sent}, to {url} and to the app itself\n")
         click.echo(probing.format_report(results, differences, caveats))
     ctx.exit(1 if differences else 0)
 
