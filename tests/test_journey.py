@@ -19,11 +19,12 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from conftest import bake, free_port, servers
+from conftest import bake, free_port, load_module, servers
 from test_readme_commands import get, started
 
 ORIGINS = "https://app.example.com, https://admin.example.com"
@@ -59,11 +60,15 @@ def commands(block: str) -> list[str]:
 
 
 def apply_code(project: Path, block: str) -> None:
-    """Do what a ```python block headed `# src/<path>.py` asks: its statements take the place of the file's
-    statements of the same names (with the comment lines right above them), where the first of them was; a
-    block replacing none goes at the end."""
+    """Do what a ```python block headed `# src/<path>.py` asks: a new file is the block; in a file, its
+    statements take the place of the file's statements of the same names (with the comment lines right above
+    them; an import from a module takes the place of the import from that module), where the first of them
+    was; a block replacing none goes at the end."""
     header, code = block.split("\n", 1)
     path = project / header.removeprefix("# ")
+    if not path.exists():
+        path.write_text(code)
+        return
     source = path.read_text()
     names = {_name(node) for node in ast.parse(code).body} - {None}
     spans = [
@@ -93,6 +98,8 @@ def _after_comments(lines: list[str], start: int) -> int:
 def _name(node: ast.stmt) -> str | None:
     if isinstance(node, ast.FunctionDef | ast.ClassDef):
         return node.name
+    if isinstance(node, ast.ImportFrom):
+        return f"from {'.' * node.level}{node.module or ''}"
     if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
         return node.targets[0].id
     return None
@@ -146,19 +153,31 @@ def test_the_readme_journey_from_two_commands_to_a_passing_probe(cookies, tmp_pa
     assert result.returncode == 0, result.stdout + result.stderr
     (partner_exports,) = blocks(readme["A policy of your own"])
 
-    # Production: the server's environment, then gunicorn with the deployment's settings.
+    # Production: the server's environment, then its migrations and gunicorn with the deployment's settings, on
+    # a throwaway PostgreSQL server in place of the README's.
     install, start = blocks(readme["Production"])
     result = shell(project, install)
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(result.stdout.splitlines()) < 5, "the install prints no page of hashes"
     assert "build/" in (project / ".gitignore").read_text().splitlines()
     upstream = f"127.0.0.1:{free_port()}"
-    *exports, gunicorn = commands(start)
+    *steps, gunicorn = commands(start)
+    exports = [step for step in steps if step.startswith("export ")]
     exports += commands(partner_exports)  # set "wherever CORS_ORIGINS is set", says the README
-    script = "\n".join([*exports, gunicorn.replace(servers.README_UPSTREAM, upstream)])
-    environment = {**SHELL, "XDG_RUNTIME_DIR": str(tmp_path)}
-    with started(project, tmp_path / "gunicorn.log", "bash", "-ec", script, env=environment):
-        get(f"http://{upstream}/api/health", {}, time.monotonic() + 30)
+    postgres = load_module("postgres", project / "tests" / "postgres.py")
+    binaries = postgres.find_binaries()
+    if binaries is None:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is missing (REQUIRE_POSTGRES=1)", pytrace=False)
+        pytest.skip("PostgreSQL is missing: apt-get install postgresql")
+    with ExitStack() as stack:
+        database = stack.enter_context(postgres.postgres_server(binaries))
+        exported = [re.sub(r'DATABASE_URL="[^"]*"', f'DATABASE_URL="{database}"', line) for line in exports]
+        migrations = [step for step in steps if not step.startswith("export ")]
+        script = "\n".join([*exported, *migrations, gunicorn.replace(servers.README_UPSTREAM, upstream)])
+        environment = {**SHELL, "XDG_RUNTIME_DIR": str(tmp_path)}
+        stack.enter_context(started(project, tmp_path / "gunicorn.log", "bash", "-ec", script, env=environment))
+        get(f"http://{upstream}/api/health", {}, time.monotonic() + 60)
 
         # Behind nginx, from the README's nginx.conf.
         (nginx_conf,) = blocks(readme["Behind nginx"], "nginx")
@@ -188,7 +207,7 @@ def check_deployment(
                 status, headers, body = request(f"{url}/api/orders", FRONT_END, "POST", {"item": "tea", "quantity": 2})
                 assert (status, headers["Access-Control-Allow-Origin"]) == (201, FRONT_END)
                 status, headers, body = request(f"{url}/api/orders", FRONT_END, "POST", {"item": "tea", "quantity": 0})
-                assert (status, body["error"]["status"]) == (400, 400)
+                assert (status, body["error"]["status"], list(body["error"]["fields"])) == (422, 422, ["quantity"])
             result = shell(
                 project,
                 probe.replace("http://api.example.com", url),

@@ -123,6 +123,8 @@ def test_the_root_judges_origins_with_the_versions_the_app_locks(default_project
     locked = locked_packages(default_project)
     for name in ORIGIN_LIBRARIES:
         assert f"\n{name}=={locked[name]['version']} \\\n" in pinned, name
+
+
 # pyproject.toml's dependencies, changed as a team changes them: whether uv.lock must be made again.
 DEPENDENCY_CHANGES = {
     "none": ("", "", False),

@@ -130,9 +130,9 @@ def test_reads_and_preflights_are_answered_by_the_routes_policy_however_the_path
 def test_the_default_policys_front_ends_and_tenants_keep_its_own_paths(api):
     app, changes, _ = api
     for origin in (FRONT_END, TENANT):
-        for sent in spellings("/api/changes").values():
+        for sent in spellings(f"{conftest.TEST_API}/changes").values():
             assert send(app, "POST", sent, origin).status_code == 200
-    assert len(changes) == 2 * len(spellings("/api/changes"))
+    assert len(changes) == 2 * len(spellings(f"{conftest.TEST_API}/changes"))
 
 
 def test_dynamic_origins_are_never_trusted_to_write_where_no_policy_covers_the_path(api):

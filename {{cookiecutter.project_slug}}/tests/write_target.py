@@ -27,6 +27,8 @@ from {{ cookiecutter.package_name }}.cors import Policy
 from {{ cookiecutter.package_name }}.policies import POLICIES
 from {{ cookiecutter.package_name }}.settings import Settings
 
+from conftest import TEST_API
+
 TEST_POLICY = "tests_own"
 # Its allowlist: CORS_TESTS_OWN_ORIGINS.
 TEST_ORIGINS = Policy(TEST_POLICY, "/").variable("ORIGINS")
