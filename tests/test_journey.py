@@ -85,7 +85,7 @@ def apply_code(project: Path, block: str) -> None:
         del lines[start - 1 : end]
     start, end = spans[0]
     lines[start - 1 : end] = [code]
-    path.write_text("".join(lines))
+    path.write_text("".join(lines).rstrip("\n") + "\n")
 
 
 def _after_comments(lines: list[str], start: int) -> int:

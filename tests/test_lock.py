@@ -132,7 +132,7 @@ DEPENDENCY_CHANGES = {
     "range-changed": ('"python-dotenv>=1.0"', '"python-dotenv>=1.0.1"', True),
     "removed": ('    "gunicorn>=23",\n', "", True),
     "extras-changed": ('"gunicorn>=23"', '"gunicorn[gevent]>=23"', True),
-    "added-to-the-dev-extra": ('"ruff>=0.6"]', '"ruff>=0.6", "coverage>=7"]', True),
+    "added-to-the-dev-extra": ('"ruff>=0.6",', '"ruff>=0.6", "coverage>=7",', True),
     "spaced": ('"flask>=3.1,<4"', '"flask >= 3.1, < 4"', False),
     "reordered": ('"flask>=3.1,<4"', '"flask<4,>=3.1"', False),
     "spelt-otherwise": ('"flask-cors>=6.0.5,<7"', '"Flask_CORS>=6.0.5,<7"', False),

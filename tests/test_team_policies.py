@@ -159,9 +159,6 @@ def callback():
 @team.get("/internal/metrics")
 def metrics():
     return jsonify(requests=0)
-
-
-blueprints = (*blueprints, team)
 """
 
 
