@@ -156,8 +156,9 @@ def test_proxy_fix_runs_before_the_cors_layer(app_behind):
 def test_forwarded_headers_are_believed_only_from_trusted_proxies(make_app, proxies, peer, believed):
     """A client that reaches the app around the proxy cannot choose the scheme, host and address it is judged by."""
     app = make_app(APP_ENV="production", CORS_ORIGINS=ALLOWED, TRUSTED_PROXY_HOPS="1", TRUSTED_PROXIES=proxies)
-    app.add_url_rule("/api/client", "client", lambda: {"address": request.remote_addr, "scheme": request.scheme})
-    response = app.test_client().get("/api/client", headers=FORWARDED, environ_overrides={"REMOTE_ADDR": peer})
+    route = f"{conftest.TEST_API}/client"
+    app.add_url_rule(route, "client", lambda: {"address": request.remote_addr, "scheme": request.scheme})
+    response = app.test_client().get(route, headers=FORWARDED, environ_overrides={"REMOTE_ADDR": peer})
     expected = {"address": CLIENT, "scheme": "https"} if believed else {"address": peer, "scheme": "http"}
     assert response.json == expected
 
