@@ -326,8 +326,7 @@ def test_check_blocks_two_allow_origin_values_and_blames_what_added_the_second()
     """As in production, where the CORS layer keeps the policy's own header: a proxy's comes on top."""
     app = create_app(conftest.settings_from(PRODUCTION))
     # In front of all the app serves, as a proxy is (app.wsgi_app is inside the CORS layer).
-    state = app.extensions["cors"]
-    served = state.served
+    served = app.served_through_layer
 
     def proxy_adding_its_own(environ, start_response):
         return served(
@@ -337,7 +336,7 @@ def test_check_blocks_two_allow_origin_values_and_blames_what_added_the_second()
             ),
         )
 
-    state.served = proxy_adding_its_own
+    app.served_through_layer = proxy_adding_its_own
     result = app.test_cli_runner().invoke(args=["cors", "check", ALLOWED])
     assert result.exit_code == 1
     assert (

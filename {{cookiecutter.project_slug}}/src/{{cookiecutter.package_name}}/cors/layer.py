@@ -117,8 +117,11 @@ class ServedThroughLayer:
     by the policies and any Access-Control-* header it sets refused like a view's.
     """
 
+    # Set by init_app: what every request goes through.
+    served_through_layer: WSGIApp
+
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        return self.extensions[STATE_KEY].served(environ, start_response)
+        return self.served_through_layer(environ, start_response)
 
 
 def init_app(app: Flask, settings: CorsSettings) -> None:
@@ -132,7 +135,7 @@ def init_app(app: Flask, settings: CorsSettings) -> None:
             f"{type(app).__name__})"
         )
     state = app.extensions[STATE_KEY] = CorsState(settings.environment, settings.policies, settings.write_exempt_paths)
-    state.served = behind_proxies(state.wrap(app), settings.trusted_proxy_hops, settings.trusted_proxies)
+    app.served_through_layer = behind_proxies(state.wrap(app), settings.trusted_proxy_hops, settings.trusted_proxies)
 
 
 def refuse_other_cors(app: Flask) -> None:
@@ -254,8 +257,6 @@ class CorsState:
     answers: dict[str, PolicyAnswers] = field(init=False)
     # (route, header) pairs already reported in staging and production.
     reported_conflicts: set[tuple[str, str]] = field(default_factory=set)
-    # What ServedThroughLayer.__call__ runs: set by init_app.
-    served: WSGIApp = field(init=False)
 
     def __post_init__(self):
         self.refusals = RefusalLog(LOG, "CORS refused origin", self.environment)
@@ -270,14 +271,14 @@ class CorsState:
     def answers_for(self, path: str) -> PolicyAnswers | None:
         """The answers of the policy covering `path` as the router reads it (policy.canonical_path)."""
         canonical = canonical_path(path)
-        return None if canonical is None else self._answers_for(canonical)
-
-    def _answers_for(self, canonical: str) -> PolicyAnswers | None:
+        if canonical is None:
+            return None
         return self._by_prefix.get(longest_prefix(self._by_prefix, canonical, self._longest_prefix))
 
     def wrap(self, app: Flask) -> WSGIApp:
         """The layer, in front of whatever `app.wsgi_app` is at each request."""
         strict = self.environment in STRICT_ENVIRONMENTS
+        by_prefix, longest = self._by_prefix, self._longest_prefix
 
         def cors_layer(environ: dict, start_response: Callable) -> Iterable[bytes]:
             path = environ.get("PATH_INFO", "")
@@ -287,7 +288,7 @@ class CorsState:
                     start_response("400 BAD REQUEST", [*_json_headers(_DOT_SEGMENT_ERROR), VARY_ORIGIN])
                     return [_DOT_SEGMENT_ERROR]
                 environ["PATH_INFO"] = path = canonical  # the router dispatches exactly the path judged here
-            answers = self._answers_for(path)
+            answers = by_prefix.get(longest_prefix(by_prefix, path, longest))
             refused = self.writes.refuse(environ, answers, start_response)
             if refused is not None:
                 return refused
