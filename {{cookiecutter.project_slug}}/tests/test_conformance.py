@@ -172,11 +172,14 @@ def expected_simple(policy: CorsPolicy, origin: str) -> dict[str, str]:
 
 {% if cookiecutter.database == "postgresql" -%}
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def app(request: pytest.FixtureRequest) -> Flask:
-    """On SQLite in memory; with `pytest -m postgres`, on a real PostgreSQL server too."""
+def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """On SQLite in memory; with `pytest -m postgres`, on a real PostgreSQL server too, left empty after."""
     if request.param == "sqlite":
-        return conformance_app()
-    return conformance_app(request.getfixturevalue("postgres_url"))
+        yield conformance_app()
+        return
+    app = conformance_app(request.getfixturevalue("postgres_url"))
+    yield app
+    Base.metadata.drop_all(db.engine(app))
 {%- else -%}
 @pytest.fixture(scope="module")
 def app() -> Flask:
