@@ -60,11 +60,13 @@ REQUEST_MODEL_ARGUMENTS = ("path", "query", "body")
 
 
 def sample_rows() -> list[Base]:
-    """The rows the sample path arguments (SAMPLES: 1 first) find: one for each table a route reads by id."""
+    """The rows the sample path arguments (SAMPLES: 1 first) find: one for each table a route reads by id.
+    Each is the first row of a new table, so it gets id 1 from the database, whose sequence then goes on
+    (an id given here would leave PostgreSQL's sequence at 1, and the next insert would collide)."""
     return [
-        Item(id=1, name="Sample", quantity=1),
+        Item(name="Sample", quantity=1),
 {%- if cookiecutter.auth != "none" %}
-        User(id=1, email=conftest.EMAIL, password_hash=passwords.hash_password(conftest.PASSWORD)),
+        User(email=conftest.EMAIL, password_hash=passwords.hash_password(conftest.PASSWORD)),
 {%- endif %}
     ]
 
@@ -80,11 +82,11 @@ def reset_database(app: Flask) -> None:
 {%- endif %}
 
 
-def conformance_app() -> Flask:
+def conformance_app({% if cookiecutter.database == "postgresql" %}database_url: str = conftest.TEST_DATABASE_URL{% endif %}) -> Flask:
     """The app in testing, every policy given the production origins and credentials where it can have them."""
     variables = {"APP_ENV": "testing", "SECRET_KEY": conftest.SECRET_KEY, "API_DOCS": "true"}
 {%- if cookiecutter.database == "postgresql" %}
-    variables["DATABASE_URL"] = conftest.TEST_DATABASE_URL
+    variables["DATABASE_URL"] = database_url
 {%- endif %}
     for declaration in POLICIES:
         if not declaration.public:
@@ -177,9 +179,21 @@ def expected_simple(policy: CorsPolicy, origin: str) -> dict[str, str]:
     return expected
 
 
+{% if cookiecutter.database == "postgresql" -%}
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """On SQLite in memory; with `pytest -m postgres`, on a real PostgreSQL server too, left empty after."""
+    if request.param == "sqlite":
+        yield conformance_app()
+        return
+    app = conformance_app(request.getfixturevalue("postgres_url"))
+    yield app
+    Base.metadata.drop_all(db.engine(app))
+{%- else -%}
 @pytest.fixture(scope="module")
 def app() -> Flask:
     return conformance_app()
+{%- endif %}
 
 
 def test_the_routes_under_policies_are_walked():

@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None) -> App:
     turn production into development. Of the `flask` commands, only `flask run` serves requests: the
     others, `flask cors probe` on a deploy machine say, need no SECRET_KEY{% if cookiecutter.database == "postgresql" %} nor DATABASE_URL{% endif %}.
 
-    The routes, their schemas and the database code are imported here, when an app is built: gunicorn's
+    The routes and their schemas{% if cookiecutter.database == "postgresql" %}, and the database code,{% endif %} are imported here, when an app is built: gunicorn's
     master imports this package for its settings alone (gunicorn.conf.py), and refuses a bad one at once
     without loading pydantic{% if cookiecutter.database == "postgresql" %} and SQLAlchemy{% endif %}.
     """

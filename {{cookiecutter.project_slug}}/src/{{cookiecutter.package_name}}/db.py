@@ -24,24 +24,23 @@ class Database:
 
     def __init__(self, settings: DatabaseSettings):
         self.settings = settings
-        self._engine: Engine | None = None
-        self._sessions: sessionmaker[Session] | None = None
-        self._pid = 0
+        self._made: tuple[int, Engine, sessionmaker[Session]] | None = None
 
     @property
     def engine(self) -> Engine:
-        if not self.settings.url:  # left unset by a command that was to need no database
-            raise database_required("for this command")
-        if self._engine is None or self._pid != os.getpid():
-            self._engine = make_engine(self.settings)
-            # expire_on_commit=False: a view may serialise what it has just committed without a second query.
-            self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-            self._pid = os.getpid()
-        return self._engine
+        return self._in_this_process()[1]
 
     def session(self) -> Session:
-        self.engine  # noqa: B018 (made in this process if it is not yet)
-        return self._sessions()
+        return self._in_this_process()[2]()
+
+    def _in_this_process(self) -> tuple[int, Engine, sessionmaker[Session]]:
+        if not self.settings.url:  # left unset by a command that was to need no database
+            raise database_required("for this command")
+        if self._made is None or self._made[0] != os.getpid():
+            engine = make_engine(self.settings)
+            # expire_on_commit=False: a view may serialise what it has just committed without a second query.
+            self._made = (os.getpid(), engine, sessionmaker(engine, expire_on_commit=False))
+        return self._made
 
 
 def make_engine(settings: DatabaseSettings) -> Engine:

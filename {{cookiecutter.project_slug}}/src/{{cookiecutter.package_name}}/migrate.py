@@ -10,6 +10,7 @@ Every option of the `alembic` command works (`flask db --help`); the database is
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,8 @@ def db_command(arguments: tuple[str, ...]) -> None:
     """Alembic's commands on the app's database: upgrade, downgrade, revision, check, current, history..."""
     from alembic.config import CommandLine
 
+    # Alembic announces each of its plugins at INFO on every command: noise beside what the migrations say.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     alembic = CommandLine(prog="flask db")
     options = alembic.parser.parse_args(arguments)
     if not hasattr(options, "cmd"):
