@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from {{ cookiecutter.package_name }} import db
+
 import conftest
 
 FRONT_END = "http://localhost:3000"
