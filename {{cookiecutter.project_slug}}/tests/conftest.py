@@ -68,6 +68,7 @@ EMAIL, PASSWORD = "ada@example.com", "a long passphrase"
 SIGN_IN = "{{ cookiecutter.auth }}"
 credentials_off = pytest.mark.skipif(SIGN_IN == "session", reason="session sign-in keeps credentials on")
 authorization_off = pytest.mark.skipif(SIGN_IN == "token", reason="token sign-in keeps Authorization allowed")
+
 # What deployments with credentials on must set: a SECRET_KEY (never this one).
 SECRET_KEY = "test-only-secret-key-0123456789abcdefghij"
 # Production with credentials on, the strictest deployment: the variables the API needs for it.
