@@ -12,7 +12,7 @@ from flask import current_app, request
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
+from werkzeug.exceptions import Forbidden, HTTPException, TooManyRequests, Unauthorized
 
 from .. import db
 from ..auth import current_user, limits, login_required, passwords
@@ -63,17 +63,12 @@ class NewPassword(BaseModel):
 @blueprint.post("/login", responses={200: SignedIn})
 def login(body: Credentials):
     """Sign in with an email address and a password."""
-    settings = current_app.extensions["settings"].login
     email = normalise_email(body.email)
-    counters = limits.keys(email, request.remote_addr)
     session = db.session()
-    wait = limits.retry_after(session, settings, counters)
-    if wait is not None:
-        raise TooManyRequests("Too many failed sign-ins: try again later.", retry_after=wait)
     user = session.scalar(select(User).where(User.email == email))
-    if not passwords.verify(user.password_hash if user else None, body.password):
-        limits.record_failure(session, settings, counters)
-        raise Unauthorized("Wrong email address or password.")
+    counters = _check_password(
+        user.password_hash if user else None, body.password, email, Unauthorized("Wrong email address or password.")
+    )
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(body.password)
     limits.forget_account(session, counters)
@@ -100,13 +95,22 @@ def me():
 def change_password(body: NewPassword):
     """Change the password, which signs the user out everywhere, here included."""
     user = current_user()
-    settings = current_app.extensions["settings"].login
-    counters = limits.keys(user.email, request.remote_addr)
-    wait = limits.retry_after(db.session(), settings, counters)
-    if wait is not None:
-        raise TooManyRequests("Too many wrong passwords: try again later.", retry_after=wait)
-    if not passwords.verify(user.password_hash, body.current_password):
-        limits.record_failure(db.session(), settings, counters)
-        raise Forbidden("The current password is wrong.")
+    _check_password(user.password_hash, body.current_password, user.email, Forbidden("The current password is wrong."))
     user.password_hash = passwords.hash_password(body.new_password)
     return sign_in.signed_out(user, everywhere=True)
+
+
+def _check_password(password_hash: str | None, password: str, email: str, wrong: HTTPException) -> dict[str, str]:
+    """Check `password` within the guessing limits of the account and of the client's address: a 429 while
+    either is spent (right password or not), `wrong`, counted, when it does not match. The limits'
+    counters, for a caller that forgets the account's failures after a success."""
+    settings = current_app.extensions["settings"].login
+    counters = limits.keys(email, request.remote_addr)
+    session = db.session()
+    wait = limits.retry_after(session, settings, counters)
+    if wait is not None:
+        raise TooManyRequests("Too many failed attempts: try again later.", retry_after=wait)
+    if not passwords.verify(password_hash, password):
+        limits.record_failure(session, settings, counters)
+        raise wrong
+    return counters

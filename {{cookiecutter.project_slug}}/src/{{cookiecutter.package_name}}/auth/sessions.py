@@ -44,6 +44,17 @@ def cookie_name() -> str:
     return "__Host-session" if current_app.extensions["settings"].secure_cookies else "session_id"
 
 
+def _cookie_attributes() -> dict[str, object]:
+    """Every path; https only where deployed; never readable by scripts; SameSite as SESSION_COOKIE_SAMESITE says."""
+    settings = current_app.extensions["settings"]
+    return {
+        "path": "/",
+        "secure": settings.secure_cookies,
+        "httponly": True,
+        "samesite": settings.session_cookie_samesite,
+    }
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -77,15 +88,7 @@ def signed_in(user: User, body: dict) -> Response:
     session.add(UserSession(id=_digest(token), user_id=user.id, expires_at=expires_at))
     session.commit()
     response = jsonify(body)
-    response.set_cookie(
-        cookie_name(),
-        token,
-        max_age=lifetime,
-        path="/",
-        secure=settings.secure_cookies,
-        httponly=True,
-        samesite=settings.session_cookie_samesite,
-    )
+    response.set_cookie(cookie_name(), token, max_age=lifetime, **_cookie_attributes())
     return response
 
 
@@ -98,10 +101,8 @@ def signed_out(user: User, *, everywhere: bool = False) -> Response:
     elif found is not None:
         session.delete(found)
     session.commit()
-    settings = current_app.extensions["settings"]
     response = Response(status=204)
-    samesite = settings.session_cookie_samesite
-    response.delete_cookie(cookie_name(), path="/", secure=settings.secure_cookies, httponly=True, samesite=samesite)
+    response.delete_cookie(cookie_name(), **_cookie_attributes())
     return response
 
 
