@@ -7,7 +7,7 @@ per request and an engine made in each worker, as the project does; without CORS
 
 import os
 
-from flask import Flask, abort, g, jsonify, request
+from flask import Flask, abort, g, jsonify
 from my_api.models import Item
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
@@ -42,8 +42,3 @@ def read_item(item_id: int):
 @app.get("/api/health")
 def health():
     return jsonify(status="ok")
-
-
-@app.post("/api/echo")
-def echo():
-    return jsonify(request.get_json())

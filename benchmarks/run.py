@@ -113,7 +113,7 @@ CASES = {
     BARE: Case("bare", "GET", "/api/health", {"Origin": origins(1)[0]}),
     ONE: allowed_get(1),
     REFUSED: Case(1, "GET", "/api/health", {"Origin": "https://evil.example.com"}),
-    PREFLIGHTED: Case(1, "OPTIONS", "/api/echo", {"Origin": origins(1)[0], **PREFLIGHT}),
+    PREFLIGHTED: Case(1, "OPTIONS", "/api/items", {"Origin": origins(1)[0], **PREFLIGHT}),
     **{f"allowed GET, {size:,} origins": allowed_get(size) for size in SIZES[1:]},
     BARE_ITEM: Case("bare", "GET", STORED_ITEM, {"Origin": origins(1)[0]}),
     ITEM: Case(1, "GET", STORED_ITEM, {"Origin": origins(1)[0]}, baseline=BARE_ITEM),

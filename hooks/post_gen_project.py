@@ -37,6 +37,9 @@ def unselected_paths(
 ) -> list[str]:
     """The optional files and folders, relative to the project, that the answers leave out."""
     paths = []
+    if database != "none":
+        # The items resource is the example a team copies; without a database, the echo route is.
+        paths += [f"src/{package}/api/echo.py", "tests/test_echo.py"]
     if database == "none":
         paths += [
             f"src/{package}/{name}"

@@ -203,6 +203,7 @@ SESSION_FILES = [
     "tests/test_sessions.py",
 ]
 TOKEN_FILES = ["src/app/auth/tokens.py", "tests/test_tokens.py"]
+ECHO_FILES = ["src/app/api/echo.py", "tests/test_echo.py"]
 NO_SIGN_IN = [
     *(f"src/app/{name}" for name in ("auth", "api/auth.py", "migrations/versions/0002_users.py")),
     *("tests/test_auth.py", "docs/sign-in.md"),
@@ -216,15 +217,15 @@ NO_SIGN_IN = [
     [
         (
             {"use_docker": True, "ci": "github", "use_pre_commit": True, "database": "postgresql", "auth": "none"},
-            NO_SIGN_IN,
+            [*ECHO_FILES, *NO_SIGN_IN],
         ),
         (
             {"use_docker": True, "ci": "github", "use_pre_commit": True, "database": "postgresql", "auth": "session"},
-            TOKEN_FILES,
+            [*ECHO_FILES, *TOKEN_FILES],
         ),
         (
             {"use_docker": True, "ci": "github", "use_pre_commit": True, "database": "postgresql", "auth": "token"},
-            SESSION_FILES,
+            [*ECHO_FILES, *SESSION_FILES],
         ),
         (
             {"use_docker": False, "ci": "none", "use_pre_commit": False, "database": "none", "auth": "none"},

@@ -43,7 +43,7 @@ def planned(number: int) -> tuple[str, str, dict[str, str], int, list[tuple[str,
         return "GET", "/api/health", {"Origin": origin}, 200, sorted(cors.items())
     if allowed:
         cors |= PREFLIGHT_ANSWER
-    return "OPTIONS", "/api/echo", {"Origin": origin, **PREFLIGHT}, 204, sorted(cors.items())
+    return "OPTIONS", "/api/items", {"Origin": origin, **PREFLIGHT}, 204, sorted(cors.items())
 
 
 def send(port: int, numbers: range, deadline: float) -> tuple[int, list[str]]:

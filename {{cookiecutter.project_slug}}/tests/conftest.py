@@ -21,11 +21,11 @@ from alembic import command
 {%- if cookiecutter.auth != "none" %}
 from argon2 import PasswordHasher, profiles
 {%- endif %}
-from flask import Flask
+from flask import Flask, jsonify, request
 {%- if cookiecutter.auth != "none" %}
 from flask.testing import FlaskClient
 {%- endif %}
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
 from {{ cookiecutter.package_name }} import create_app{% if cookiecutter.database == "postgresql" %}, db{% endif %}
 {%- if cookiecutter.auth != "none" %}
@@ -88,6 +88,8 @@ CREDENTIALED_PRODUCTION = {
 TEST_API = "/api/__tests__"
 TEST_SITE = "/__tests__"
 FAILING_ROUTE = f"{TEST_API}/fail"
+# A JSON write under the default policy, which a browser preflights: it answers the JSON body sent.
+JSON_ROUTE = f"{TEST_API}/echo"
 
 # The project's gunicorn settings, which gunicorn's master runs before it starts a worker.
 GUNICORN_CONF = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
@@ -195,13 +197,23 @@ def unrouted_path(app: Flask, prefix: str = "/") -> str:
     pytest.skip(f"a route answers every path under {prefix}")
 
 
-def add_failing_route(app: Flask) -> None:
-    """Add GET FAILING_ROUTE, which raises as a bug in a view would, with a message that must not reach clients."""
+def add_test_routes(app: Flask) -> Flask:
+    """`app`, with the tests' own routes: GET FAILING_ROUTE, which raises as a bug in a view would, with a
+    message that must not reach clients, and POST JSON_ROUTE, which answers the JSON body sent (a 400
+    without one)."""
 
     def fail():
         raise RuntimeError("connection refused by db.internal:5432")
 
+    def echo():
+        body = request.get_json(silent=True)
+        if body is None:
+            raise BadRequest("Send a JSON body.")
+        return jsonify(body)
+
     app.add_url_rule(FAILING_ROUTE, "fail", fail)
+    app.add_url_rule(JSON_ROUTE, "json_echo", echo, methods=["POST"])
+    return app
 
 
 def other_allowlists(declarations: tuple[Policy, ...] = POLICIES) -> dict[str, str]:

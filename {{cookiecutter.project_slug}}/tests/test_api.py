@@ -10,7 +10,7 @@ import conftest
 @pytest.fixture
 def client(make_app):
     app = make_app(APP_ENV="testing", CORS_ORIGINS="http://localhost:3000")
-    conftest.add_failing_route(app)
+    conftest.add_test_routes(app)
     return app.test_client()
 
 

@@ -56,6 +56,9 @@ from conftest import (
     CHROMIUM,
 {%- if cookiecutter.auth != "none" %}
     EMAIL,
+{%- endif %}
+    JSON_ROUTE,
+{%- if cookiecutter.auth != "none" %}
     PASSWORD,
 {%- endif %}
     PRODUCTION_ORIGINS,
@@ -66,7 +69,7 @@ from conftest import (
     skip_or_fail,
 )
 from servers import Gunicorn, serve_with_gunicorn, trusting
-from write_target import TEST_ORIGINS, own_prefix
+from write_target import TEST_ORIGINS, own_prefix, served
 
 pytestmark = pytest.mark.browser
 
@@ -88,8 +91,8 @@ JSON_WITH_AUTHORIZATION = {
 # Each request a page makes: the API path and fetch()'s options.
 REQUESTS = {
     "simple GET": ("/api/health", {}),
-    "preflighted POST": ("/api/echo", JSON_WITH_AUTHORIZATION),
-    "credentialed POST": ("/api/echo", {**JSON_WITH_AUTHORIZATION, "credentials": "include"}),
+    "preflighted POST": (JSON_ROUTE, JSON_WITH_AUTHORIZATION),
+    "credentialed POST": (JSON_ROUTE, {**JSON_WITH_AUTHORIZATION, "credentials": "include"}),
 }
 BLOCKED = "TypeError"
 ALL_BLOCKED = dict.fromkeys(REQUESTS, BLOCKED)
@@ -211,14 +214,14 @@ def production(request) -> Iterator[Api]:
     settings = deployment(
         {"APP_ENV": "production", "CORS_ORIGINS": PRODUCTION_ORIGINS, "CORS_ALLOW_CREDENTIALS": credentials}
     )
-    with serve_with_gunicorn(PROJECT, settings) as server:
+    with served(PROJECT, {**settings, TEST_ORIGINS: STRANGER}) as server:
         yield Api(server.url, request.param)
 
 
 @pytest.fixture(scope="module")
 def development() -> Iterator[str]:
     """The API in development with its defaults: any local front end, credentials as the template answer set them."""
-    with serve_with_gunicorn(PROJECT, {"APP_ENV": "development"}) as server:
+    with served(PROJECT, {"APP_ENV": "development"}) as server:
         yield server.url
 
 
@@ -270,10 +273,9 @@ def production_with_state(certificate) -> Iterator[Gunicorn]:
             # The tests' own policy (write_target.py) trusts STRANGER alone.
             TEST_ORIGINS: STRANGER,
             "WEB_CONCURRENCY": "1",
-            "PYTHONPATH": os.pathsep.join([str(PROJECT / "src"), str(PROJECT / "tests")]),
         }
     )
-    with serve_with_gunicorn(PROJECT, settings, "write_target:serve()", tls=certificate) as server:
+    with served(PROJECT, settings, tls=certificate) as server:
         yield server
 
 

@@ -34,8 +34,9 @@ PRODUCTION = {
 
 
 def cors_command(*args: str, dotenv: dict[str, str] | None = None, **variables: str) -> Result:
-    """Run `flask cors ARGS` on an app configured with PRODUCTION updated by `variables`."""
-    app = create_app(conftest.settings_from({**PRODUCTION, **variables}, dotenv))
+    """Run `flask cors ARGS` on an app configured with PRODUCTION updated by `variables`, with the tests' own
+    routes (conftest.add_test_routes)."""
+    app = conftest.add_test_routes(create_app(conftest.settings_from({**PRODUCTION, **variables}, dotenv)))
     return app.test_cli_runner().invoke(args=["cors", *args])
 
 
@@ -66,12 +67,12 @@ def test_show_prints_each_setting_with_its_value_and_source():
 
 
 def test_show_lists_each_policys_routes_and_no_other():
-    app = create_app(conftest.settings_from(PRODUCTION))
+    app = conftest.add_test_routes(create_app(conftest.settings_from(PRODUCTION)))
     app.add_url_rule(f"{conftest.TEST_SITE}/metrics", "metrics", lambda: "")
     output = app.test_cli_runner().invoke(args=["cors", "show"]).output
     default, public = routes_of(output, "default"), routes_of(output, "public")
     assert "GET     /api/health" in default
-    assert "POST    /api/echo" in default
+    assert f"POST    {conftest.JSON_ROUTE}" in default
     assert "/api/public/status" not in default
     assert "GET     /api/public/status" in public
     assert "/internal" not in output
@@ -103,7 +104,7 @@ def test_show_json_gives_each_policy_with_values_sources_and_routes():
     assert settings["CORS_MAX_AGE"] == {"value": 600, "source": "default"}
     assert settings["CORS_EXPOSE_HEADERS"]["value"] == ["X-Total-Count"]
     assert {"path": "/api/health", "methods": ["GET"]} in default["routes"]
-    assert {"path": "/api/echo", "methods": ["POST"]} in default["routes"]
+    assert {"path": conftest.JSON_ROUTE, "methods": ["POST"]} in default["routes"]
     assert (public["name"], public["prefix"], public["public"]) == ("public", "/api/public/", True)
     assert public["settings"]["CORS_PUBLIC_ORIGINS"]["value"] == ["*"]
     assert public["settings"]["CORS_PUBLIC_ALLOW_CREDENTIALS"]["value"] is False
@@ -137,27 +138,29 @@ def test_check_allowed_origin_exits_0_and_shows_the_deciding_header():
 
 def test_check_allowed_names_the_status_of_an_error_the_route_answers():
     """CORS lets the page read a 405 as well as a 200: the verdict must not read as "the call works"."""
-    result = cors_command("check", ALLOWED, "--method", "DELETE", "--path", "/api/echo")
+    result = cors_command("check", ALLOWED, "--method", "DELETE", "--path", conftest.JSON_ROUTE)
     assert result.exit_code == 0, result.output
     assert "< 405 METHOD NOT ALLOWED" in result.output
-    verdict = f"Allowed by CORS: a page at {ALLOWED} can read the 405 METHOD NOT ALLOWED answer to DELETE /api/echo."
-    assert verdict in result.output
+    verdict = f"can read the 405 METHOD NOT ALLOWED answer to DELETE {conftest.JSON_ROUTE}."
+    assert f"Allowed by CORS: a page at {ALLOWED} {verdict}" in result.output
 
 
 def test_check_sends_the_preflight_a_browser_sends_then_the_request():
     preview = "https://pr-7.preview.example.com"
-    result = cors_command("check", preview, "--method", "POST", "--path", "/api/echo", "--header", "Content-Type")
+    result = cors_command(
+        "check", preview, "--method", "POST", "--path", conftest.JSON_ROUTE, "--header", "Content-Type"
+    )
     assert result.exit_code == 0, result.output
     policy, preflight, request = result.output.split("\n\n")[:3]
     assert policy == "Policy: 'default' (/api/)"
     assert preflight.splitlines()[:4] == [
-        "> OPTIONS /api/echo",
+        f"> OPTIONS {conftest.JSON_ROUTE}",
         f"> Origin: {preview}",
         "> Access-Control-Request-Method: POST",
         "> Access-Control-Request-Headers: content-type",
     ]
     assert "< 204 No Content" in preflight
-    assert request.splitlines()[0] == "> POST /api/echo"
+    assert request.splitlines()[0] == f"> POST {conftest.JSON_ROUTE}"
     assert "> Content-Type: application/json" in request
     assert "< 200 OK" in request
 
@@ -212,7 +215,7 @@ def test_check_method_not_allowed_stops_at_the_preflight():
 
 def test_check_post_outside_allow_methods_blames_the_method_not_the_headers():
     """Flask-CORS leaves Access-Control-Allow-Headers off a preflight for a method it does not allow."""
-    args = ("--method", "POST", "--path", "/api/echo", "--header", "Content-Type")
+    args = ("--method", "POST", "--path", conftest.JSON_ROUTE, "--header", "Content-Type")
     result = cors_command("check", ALLOWED, *args, CORS_ALLOW_METHODS="GET")
     assert result.exit_code == 1
     assert "< Access-Control-Allow-Headers" not in result.output
@@ -381,14 +384,16 @@ def test_check_and_show_account_for_dynamic_origins():
 
 
 def test_check_allowed_origin_may_write():
-    result = cors_command("check", ALLOWED, "--method", "POST", "--path", "/api/echo", "--header", "Content-Type")
+    result = cors_command(
+        "check", ALLOWED, "--method", "POST", "--path", conftest.JSON_ROUTE, "--header", "Content-Type"
+    )
     assert result.exit_code == 0
     assert result.output.endswith(f"Allowed to write: the policy 'default' allows {ALLOWED}.\n")
 
 
 def test_check_a_form_post_from_a_refused_origin_is_refused_before_the_view():
     """A text/plain POST needs no preflight: the browser sends it, and the API refuses it."""
-    args = ("--method", "POST", "--path", "/api/echo", "--header", "Content-Type:text/plain")
+    args = ("--method", "POST", "--path", conftest.JSON_ROUTE, "--header", "Content-Type:text/plain")
     result = cors_command("check", "https://evil.example.net", *args)
     assert result.exit_code == 1
     assert "< 403 FORBIDDEN" in result.output

@@ -19,7 +19,7 @@ ATTACKER = "https://attacker.invalid"
 LOCAL_FRONT_END = "http://localhost:3000"
 
 
-def preflight(client, origin, *, path="/api/echo", method="POST", headers="content-type", extra=None):
+def preflight(client, origin, *, path=conftest.JSON_ROUTE, method="POST", headers="content-type", extra=None):
     """The OPTIONS request a browser sends before a request it may not send without asking."""
     browser_headers = {
         "Origin": origin,
@@ -52,12 +52,13 @@ def comma_set(value: str) -> set[str]:
 
 @pytest.fixture
 def development_client(make_app):
-    return make_app(APP_ENV="development").test_client()
+    return conftest.add_test_routes(make_app(APP_ENV="development")).test_client()
 
 
 @pytest.fixture(params=PRODUCTION_LIKE)
 def production_client(request, make_app):
-    return make_app(APP_ENV=request.param, CORS_ORIGINS=conftest.PRODUCTION_CORS_ORIGINS).test_client()
+    app = make_app(APP_ENV=request.param, CORS_ORIGINS=conftest.PRODUCTION_CORS_ORIGINS)
+    return conftest.add_test_routes(app).test_client()
 
 
 LOCAL_FRONT_ENDS = [
@@ -221,8 +222,8 @@ def test_vary_origin_joins_a_route_s_own_vary_once(make_app, route_vary, merged)
     ("method", "path", "request_options"),
     [
         ("GET", "/api/health", {}),
-        ("POST", "/api/echo", {"json": {"status": "ok"}}),
-        ("OPTIONS", "/api/echo", {"headers": {"Access-Control-Request-Method": "POST"}}),
+        ("POST", conftest.JSON_ROUTE, {"json": {"status": "ok"}}),
+        ("OPTIONS", conftest.JSON_ROUTE, {"headers": {"Access-Control-Request-Method": "POST"}}),
     ],
 )
 def test_a_request_without_origin_gets_no_cors_headers(production_client, method, path, request_options):
@@ -329,11 +330,15 @@ def test_paths_outside_api_get_no_cors_headers(make_app, path):
 
 @pytest.mark.parametrize(
     ("method", "path", "status"),
-    [("POST", "/api/echo", 400), ("GET", None, 404), ("GET", "/api/echo", 405), ("GET", conftest.FAILING_ROUTE, 500)],
+    [
+        ("POST", conftest.JSON_ROUTE, 400),
+        ("GET", None, 404),
+        ("GET", conftest.JSON_ROUTE, 405),
+        ("GET", conftest.FAILING_ROUTE, 500),
+    ],
 )
 def test_errors_are_readable_by_an_allowed_front_end(production_client, method, path, status):
     """A front end can show the JSON error only if the browser lets it read the response."""
-    conftest.add_failing_route(production_client.application)
     path = path or conftest.unrouted_path(production_client.application, "/api/")
     response = production_client.open(path, method=method, headers={"Origin": ALLOWED})
     assert response.status_code == status

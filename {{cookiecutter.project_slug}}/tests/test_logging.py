@@ -49,7 +49,7 @@ def restore_logging():
 
 @pytest.fixture
 def app(restore_logging):
-    return create_app(conftest.settings_from(PRODUCTION))
+    return conftest.add_test_routes(create_app(conftest.settings_from(PRODUCTION)))
 
 
 @pytest.fixture
@@ -78,18 +78,18 @@ def test_a_refused_request_logs_one_warning_with_method_path_environment_and_ori
 
 def test_a_refused_preflight_logs_one_warning(app, caplog):
     preflight = {"Origin": REFUSED, "Access-Control-Request-Method": "PUT"}
-    assert app.test_client().options("/api/echo", headers=preflight).status_code == 204
+    assert app.test_client().options(conftest.JSON_ROUTE, headers=preflight).status_code == 204
     (record,) = refusals(caplog)
-    assert (record.method, record.path) == ("OPTIONS", "/api/echo")
+    assert (record.method, record.path) == ("OPTIONS", conftest.JSON_ROUTE)
 
 
 @pytest.mark.parametrize(
     ("method", "path", "headers"),
     [
         ("GET", "/api/health", {"Origin": ALLOWED}),
-        ("OPTIONS", "/api/echo", {"Origin": ALLOWED, "Access-Control-Request-Method": "POST"}),
+        ("OPTIONS", conftest.JSON_ROUTE, {"Origin": ALLOWED, "Access-Control-Request-Method": "POST"}),
         ("GET", "/api/health", {}),  # curl, a server, a crawler
-        ("POST", "/api/echo", {"Origin": "http://localhost"}),  # the API's own origin in the test client
+        ("POST", conftest.JSON_ROUTE, {"Origin": "http://localhost"}),  # the API's own origin in the test client
         ("GET", "/elsewhere", {"Origin": REFUSED}),  # outside /api/: no CORS decision at all
     ],
     ids=["allowed", "allowed-preflight", "no-origin", "same-origin", "not-covered"],
@@ -198,7 +198,7 @@ def test_a_disabled_logger_leaves_the_throttle_untouched(app, clock, caplog):
 
 
 @pytest.mark.parametrize(
-    "arguments", [[], ["--method", "POST", "--path", "/api/echo", "--header", "Content-Type:text/plain"]]
+    "arguments", [[], ["--method", "POST", "--path", conftest.JSON_ROUTE, "--header", "Content-Type:text/plain"]]
 )
 def test_flask_cors_check_does_not_log_its_own_requests(app, caplog, arguments):
     """Neither as CORS refusals nor as refused cross-origin writes; a real request right after is logged."""

@@ -26,7 +26,7 @@ import pytest
 from {{ cookiecutter.package_name }}.cors.playground import Origins, main, page_app
 from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT, ENVIRONMENTS, SettingsError
 
-from conftest import CHROMIUM, require_chromium
+from conftest import CHROMIUM, JSON_ROUTE, add_test_routes, require_chromium
 
 PROJECT = Path(__file__).resolve().parent.parent
 # The playground's page in the docs, whose words must be the page's.
@@ -34,7 +34,7 @@ PLAYGROUND_DOC = " ".join((PROJECT / "docs" / "playground.md").read_text().split
 PAGE_FILES = PROJECT / "src" / "{{ cookiecutter.package_name }}" / "cors" / "playground_page"
 ORIGINS = Origins(api="http://127.0.0.1:5000", allowed="http://localhost:5001", refused="http://localhost:5002")
 PRODUCTION_LIKE = {"CORS_ORIGINS": "https://app.example.com"}
-JSON_POST = {"method": "POST", "path": "/api/echo", "headers": ["Content-Type: application/json"]}
+JSON_POST = {"method": "POST", "path": JSON_ROUTE, "headers": ["Content-Type: application/json"]}
 # A credentialed request's verdict at an allowed origin, with the project's default CORS_ALLOW_CREDENTIALS.
 CREDENTIALED = "allowed" if CREDENTIALS_DEFAULT == "true" else "blocked"
 # What the playground prints once it serves: the three URLs.
@@ -43,8 +43,9 @@ STARTED = re.compile(r"the API +(\S+).*allowed origin +(\S+)/.*refused origin +(
 
 @pytest.fixture
 def api(make_app):
-    """The API as the playground runs it: development, CORS_ORIGINS the page's allowed origin."""
-    return make_app(APP_ENV="development", CORS_ORIGINS=ORIGINS.allowed)
+    """The API as the playground runs it: development, CORS_ORIGINS the page's allowed origin; with the tests' own
+    routes."""
+    return add_test_routes(make_app(APP_ENV="development", CORS_ORIGINS=ORIGINS.allowed))
 
 
 @pytest.fixture
@@ -151,7 +152,7 @@ def test_the_account_is_flask_cors_check_s_for_the_page_s_origin(api, page, orig
 
 
 def test_the_account_gives_the_page_the_headers_to_send(page):
-    account = explain(page, ORIGINS.allowed, {"path": "/api/echo", "method": "POST", "headers": ["Content-Type"]})
+    account = explain(page, ORIGINS.allowed, {"path": JSON_ROUTE, "method": "POST", "headers": ["Content-Type"]})
     assert account.get_json()["request"]["headers"] == {"Content-Type": "application/json"}
     assert account.get_json()["request"]["preflighted"] is True
 
@@ -312,7 +313,7 @@ def test_another_request_from_the_form_gets_the_browser_s_verdict(browser_page, 
     page.goto(f"{playground.allowed}/")
     page.wait_for_selector("main[data-state=done]")
     page.get_by_label("Method").select_option("DELETE")
-    page.get_by_label("Path").fill("/api/echo")
+    page.get_by_label("Path").fill("/api/health")
     page.get_by_label("Headers the script sets").fill("Authorization: Bearer token")
     page.get_by_role("button", name="Send it from this page").click()
     page.wait_for_selector("#tried .card")

@@ -44,8 +44,10 @@ def add_allow_origin_star(wsgi_app: Callable) -> Callable:
 
 @contextmanager
 def deployed(wrap: Callable[[Callable], Callable] = lambda wsgi_app: wsgi_app, settings=SETTINGS) -> Iterator[str]:
-    """The app, configured by `settings` and wrapped by `wrap`, served over HTTP on loopback; yield its URL."""
-    server = make_server("127.0.0.1", 0, wrap(create_app(Settings.from_environ(settings))), threaded=True)
+    """The app, configured by `settings`, with the tests' own routes and wrapped by `wrap`, served over HTTP on
+    loopback; yield its URL."""
+    app = conftest.add_test_routes(create_app(Settings.from_environ(settings)))
+    server = make_server("127.0.0.1", 0, wrap(app), threaded=True)
     # Polling for shutdown every 50 ms rather than 500: the test ends as soon as its probe does.
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
@@ -55,14 +57,14 @@ def deployed(wrap: Callable[[Callable], Callable] = lambda wsgi_app: wsgi_app, s
 
 
 def probe_command(*args: str):
-    app = create_app(Settings.from_environ(SETTINGS))
+    app = conftest.add_test_routes(create_app(Settings.from_environ(SETTINGS)))
     return app.test_cli_runner().invoke(args=["cors", "probe", *args])
 
 
 def test_a_deployment_answering_as_the_app_passes():
     with deployed() as url:
         result = probe_command(
-            url, "--origin", ALLOWED, "--method", "POST", "--path", "/api/echo", "--header", "Content-Type"
+            url, "--origin", ALLOWED, "--method", "POST", "--path", conftest.JSON_ROUTE, "--header", "Content-Type"
         )
     assert result.exit_code == 0, result.output
     assert f"{ALLOWED}  " in result.output

@@ -29,12 +29,12 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.cors import probe
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from conftest import (
     ALLOWED_ORIGINS,
+    JSON_ROUTE,
     PRODUCTION_ALLOWLIST,
     PRODUCTION_CORS_ORIGINS,
     TEST_API,
@@ -43,7 +43,7 @@ from conftest import (
     skip_or_fail,
 )
 from servers import README_UPSTREAM, free_port, nginx_command, serve_with_gunicorn
-from write_target import TEST_ORIGINS, own_prefix
+from write_target import TEST_ORIGINS, build, declarations, own_prefix, served
 
 pytestmark = pytest.mark.proxies
 
@@ -60,11 +60,13 @@ SETTINGS = deployment(
     }
 )
 FRONT_END = probe.listed_examples(PRODUCTION_ALLOWLIST)[0]
+# The API with the tests' own routes (write_target.py), whose own policy trusts no front end of these tests.
+UPSTREAM = {**SETTINGS, TEST_ORIGINS: "https://tests-own.example.org"}
 # Where the docs' configurations send requests, and where haproxy and nginx listen.
 README_PORT = "8080"
 # A README session: `$ command` (continued by trailing backslashes), its output, `$ echo $?` and the status.
 SESSION = re.compile(r"\$ ((?:[^\n]*\\\n)*[^\n]*)\n(.*)\$ echo \$\?\n(\d+)\n", re.DOTALL)
-PREFLIGHTED_POST = ["--method", "POST", "--path", "/api/echo", "--header", "Content-Type"]
+PREFLIGHTED_POST = ["--method", "POST", "--path", JSON_ROUTE, "--header", "Content-Type"]
 
 
 def program(name: str) -> str:
@@ -138,14 +140,14 @@ def varnish(folder: Path, upstream: str, vcl: str = "") -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
-    """The API in production under gunicorn, as host:port."""
-    with serve_with_gunicorn(PROJECT, SETTINGS) as server:
+    """The API in production under gunicorn (UPSTREAM), as host:port."""
+    with served(PROJECT, UPSTREAM) as server:
         yield server.url.removeprefix("http://")
 
 
 def run_probe(url: str, *options: str) -> tuple[int, dict]:
     """`flask cors probe URL --origin FRONT_END OPTIONS --json`, configured as gunicorn is: exit status, report."""
-    app = create_app(Settings.from_environ(SETTINGS))
+    app = build(Settings.from_environ(UPSTREAM, declarations=declarations()))[0]
     result = app.test_cli_runner().invoke(args=["cors", "probe", url, "--origin", FRONT_END, *options, "--json"])
     return result.exit_code, json.loads(result.stdout)
 
@@ -172,7 +174,7 @@ def test_the_readme_configuration_sets_what_the_app_believes_behind_it(upstream,
     a same-origin write from a browser without Sec-Fetch-Site, with a forged one, is still the site's own."""
     with PROXIES[proxy](tmp_path, upstream) as url:
         headers = {"Origin": url, "Content-Type": "application/json", "X-Forwarded-Host": "forged.example"}
-        request = urllib.request.Request(f"{url}/api/echo", b"{}", headers, method="POST")  # noqa: S310 (loopback)
+        request = urllib.request.Request(f"{url}{JSON_ROUTE}", b"{}", headers, method="POST")  # noqa: S310 (loopback)
         with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (http://127.0.0.1)
             assert response.status == 200
 
@@ -283,14 +285,9 @@ WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 @pytest.fixture(scope="module")
 def write_target(tmp_path_factory) -> Iterator[dict[str, str]]:
     """write_target.py in production under gunicorn (one worker), alone and behind the README's nginx: their URLs."""
-    settings = {
-        **SETTINGS,
-        TEST_ORIGINS: CONSOLE,
-        "WEB_CONCURRENCY": "1",
-        "PYTHONPATH": os.pathsep.join([str(PROJECT / "src"), str(PROJECT / "tests")]),
-    }
+    settings = {**SETTINGS, TEST_ORIGINS: CONSOLE, "WEB_CONCURRENCY": "1"}
     with (
-        serve_with_gunicorn(PROJECT, settings, "write_target:serve()") as server,
+        served(PROJECT, settings) as server,
         nginx(tmp_path_factory.mktemp("nginx"), server.url.removeprefix("http://")) as proxied,
     ):
         yield {"gunicorn": server.url, "nginx": proxied}

@@ -27,10 +27,12 @@ CLIENT_ROUTE = f"{conftest.TEST_API}/client"
 
 @pytest.fixture
 def app_behind(make_app) -> Callable[[int], Flask]:
-    """app_behind(hops): an app behind that many trusted proxies, with a route showing what it believes."""
+    """app_behind(hops): an app behind that many trusted proxies, with the tests' own routes and one showing what
+    it believes."""
 
     def make(hops: int) -> Flask:
         app = make_app(APP_ENV="testing", CORS_ORIGINS=f"{ALLOWED} {OTHER_ALLOWED}", TRUSTED_PROXY_HOPS=str(hops))
+        conftest.add_test_routes(app)
         app.add_url_rule(CLIENT_ROUTE, "client", lambda: {"address": request.remote_addr, "scheme": request.scheme})
         return app
 
@@ -64,8 +66,8 @@ class SharedCache:
     ("method", "path", "headers"),
     [
         ("GET", "/api/health", {}),
-        ("POST", "/api/echo", {"Content-Type": "application/json"}),
-        ("OPTIONS", "/api/echo", {"Access-Control-Request-Method": "POST"}),
+        ("POST", conftest.JSON_ROUTE, {"Content-Type": "application/json"}),
+        ("OPTIONS", conftest.JSON_ROUTE, {"Access-Control-Request-Method": "POST"}),
         ("GET", None, {}),
     ],
     ids=["get", "post", "preflight", "not-found"],
@@ -136,7 +138,7 @@ def test_proxy_fix_runs_before_the_cors_layer(app_behind):
     """Every other layer, the CORS layer included, sees the client's scheme, host and address."""
     app = app_behind(1)
     preflight = {"Origin": ALLOWED, "Access-Control-Request-Method": "POST", **FORWARDED}
-    response = app.test_client().options("/api/echo", headers=preflight)
+    response = app.test_client().options(conftest.JSON_ROUTE, headers=preflight)
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
 

@@ -3,6 +3,7 @@ behind proxies.
 
 `build(settings)` is the API with:
 
+- the tests' own routes (conftest.add_test_routes);
 - POST TEST_API/changes (conftest), which records a change and the session cookie it came with; GET
   TEST_API/changes lists every change recorded;
 - a policy of the tests' own, TEST_POLICY, on a prefix under /api/ that no route or policy of the team's
@@ -17,6 +18,7 @@ whole state.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, NotFound
@@ -27,7 +29,8 @@ from {{ cookiecutter.package_name }}.cors import Policy
 from {{ cookiecutter.package_name }}.policies import POLICIES
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from conftest import TEST_API
+from conftest import TEST_API, add_test_routes
+from servers import Gunicorn, serve_with_gunicorn
 
 TEST_POLICY = "tests_own"
 # Its allowlist: CORS_TESTS_OWN_ORIGINS.
@@ -61,7 +64,7 @@ def declarations(base: tuple[Policy, ...] = POLICIES) -> tuple[Policy, ...]:
 
 def build(settings: Settings) -> tuple[Flask, list[str | None]]:
     """The app of `settings` (read with `declarations()`), with the routes above; also the list they record to."""
-    app = create_app(settings)
+    app = add_test_routes(create_app(settings))
     changes: list[str | None] = []
     prefix = settings.policy(TEST_POLICY).prefix
 
@@ -82,3 +85,9 @@ def build(settings: Settings) -> tuple[Flask, list[str | None]]:
 def serve() -> Flask:
     """What gunicorn serves: build() from the environment, as production reads it."""
     return build(Settings.from_environ(os.environ, declarations=declarations()))[0]
+
+
+def served(project: Path, settings: dict[str, str], tls: tuple[Path, Path] | None = None) -> Gunicorn:
+    """serve_with_gunicorn: serve() from the `project` folder, configured by `settings`."""
+    tests = {"PYTHONPATH": os.pathsep.join([str(project / "src"), str(project / "tests")])}
+    return serve_with_gunicorn(project, {**settings, **tests}, "write_target:serve()", tls)

@@ -4,7 +4,7 @@ policies.py says which CORS policy covers each path: everything under /api/ the 
 /api/public/ the public one.
 """
 
-from . import {% if cookiecutter.auth != "none" %}auth, {% endif %}echo, health{% if cookiecutter.database == "postgresql" %}, items{% endif %}
+from . import {% if cookiecutter.auth != "none" %}auth, {% endif %}{% if cookiecutter.database == "none" %}echo, {% endif %}health{% if cookiecutter.database == "postgresql" %}, items{% endif %}
 
 # The blueprints the app serves (create_app registers each): add yours here.
 blueprints = (
@@ -15,6 +15,8 @@ blueprints = (
 {%- if cookiecutter.auth != "none" %}
     auth.blueprint,
 {%- endif %}
+{%- if cookiecutter.database == "none" %}
     echo.blueprint,
+{%- endif %}
     health.public,
 )

@@ -6,7 +6,8 @@
 // check` does, what a browser at this origin gets: the exchanges, the verdict and the fix.
 "use strict";
 
-// The requests that matter. Headers are written as for `flask cors check --header`.
+// The requests that matter. Headers are written as for `flask cors check --header`. A null path is
+// jsonPostPath()'s: a route of the API's own.
 const SCENARIOS = [
   {
     title: "A simple GET",
@@ -16,7 +17,7 @@ const SCENARIOS = [
   {
     title: "A JSON POST",
     why: "Content-Type: application/json is more than a form can send, so the browser asks first, with a preflight.",
-    method: "POST", path: "/api/echo", headers: ["Content-Type: application/json"], credentials: "same-origin",
+    method: "POST", path: null, headers: ["Content-Type: application/json"], credentials: "same-origin",
   },
   {
     title: "With an Authorization header",
@@ -152,6 +153,16 @@ function showOrigins(origins) {
   byId("refused").textContent = origins.refused;
 }
 
+// Where the JSON POST goes: the first route of the default policy that takes a POST, in the order
+// `flask cors show` lists them; the policy's prefix when none does (the preflight is answered all the same).
+function jsonPostPath(policies) {
+  const policy = policies.find((candidate) => candidate.name === "default") || policies[0];
+  const route = policy.routes.find(
+    (candidate) => candidate.methods.includes("POST") && !candidate.path.includes("<"),
+  );
+  return route ? route.path : policy.prefix;
+}
+
 function readForm(form) {
   const data = new FormData(form);
   return {
@@ -172,11 +183,13 @@ async function main() {
     showPolicies(setup.policies);
     const methods = byId("try-method");
     for (const method of setup.methods) methods.append(new Option(method, method, false, method === "POST"));
+    const postPath = jsonPostPath(setup.policies);
+    byId("try-path").value = postPath;
 
     const verdicts = [];
     for (const [index, scenario] of SCENARIOS.entries()) {
       status.textContent = `Sending request ${index + 1} of ${SCENARIOS.length}…`;
-      const result = await run(scenario, setup.origins.api);
+      const result = await run({ ...scenario, path: scenario.path || postPath }, setup.origins.api);
       byId("scenarios").append(result);
       verdicts.push(result.dataset.browser);
     }
