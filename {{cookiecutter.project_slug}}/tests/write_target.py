@@ -11,13 +11,14 @@ behind proxies.
   every method and records each call made to it. Beside the default policy, it shows which policy judges
   a request whose path a server, a proxy or a client has spelt another way.
 
-gunicorn serves `write_target:serve()`, with one worker (WEB_CONCURRENCY=1): the list is then the server's
-whole state.
+gunicorn serves `write_target:serve()` (`served`); the tests that read the list run one worker
+(WEB_CONCURRENCY=1), whose list is then the server's whole state.
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from flask import Flask, jsonify, request
@@ -87,7 +88,9 @@ def serve() -> Flask:
     return build(Settings.from_environ(os.environ, declarations=declarations()))[0]
 
 
-def served(project: Path, settings: dict[str, str], tls: tuple[Path, Path] | None = None) -> Gunicorn:
+def served(
+    project: Path, settings: dict[str, str], tls: tuple[Path, Path] | None = None
+) -> AbstractContextManager[Gunicorn]:
     """serve_with_gunicorn: serve() from the `project` folder, configured by `settings`."""
     tests = {"PYTHONPATH": os.pathsep.join([str(project / "src"), str(project / "tests")])}
     return serve_with_gunicorn(project, {**settings, **tests}, "write_target:serve()", tls)
