@@ -50,13 +50,31 @@ def comma_set(value: str) -> set[str]:
     return {item.strip().lower() for item in value.split(",")}
 
 
+# One app answers every origin a module's tests send, as one running API answers them all. The tests that
+# share it only send requests; a test that adds a route or reads the log (which the app throttles) builds its own.
+@pytest.fixture(scope="module")
+def development_app(make_app):
+    return make_app(APP_ENV="development")
+
+
+@pytest.fixture(scope="module", params=PRODUCTION_LIKE)
+def production_app(request, make_app):
+    return make_app(APP_ENV=request.param, CORS_ORIGINS=conftest.PRODUCTION_CORS_ORIGINS)
+
+
 @pytest.fixture
-def development_client(make_app):
-    return make_app(APP_ENV="development").test_client()
+def development_client(development_app):
+    return development_app.test_client()
+
+
+@pytest.fixture
+def production_client(production_app):
+    return production_app.test_client()
 
 
 @pytest.fixture(params=PRODUCTION_LIKE)
-def production_client(request, make_app):
+def own_production_client(request, make_app):
+    """A client of an app of the test's own, in staging then production."""
     return make_app(APP_ENV=request.param, CORS_ORIGINS=conftest.PRODUCTION_CORS_ORIGINS).test_client()
 
 
@@ -264,9 +282,9 @@ def test_each_request_gets_its_own_answer_when_an_origin_s_answer_is_remembered(
 
 
 @pytest.mark.parametrize(("origin", "logged"), [("", False), (f"https://{'a' * 8000}.example.com", True)])
-def test_an_empty_or_oversized_origin_gets_no_cors_headers(production_client, caplog, origin, logged):
+def test_an_empty_or_oversized_origin_gets_no_cors_headers(own_production_client, caplog, origin, logged):
     """An empty Origin is no Origin; one longer than any host name is decided without being remembered."""
-    response = production_client.get("/api/health", headers={"Origin": origin})
+    response = own_production_client.get("/api/health", headers={"Origin": origin})
     assert response.status_code == 200
     assert conftest.cors_headers(response) == {}
     assert conftest.vary(response) == ["origin"]
@@ -331,11 +349,11 @@ def test_paths_outside_api_get_no_cors_headers(make_app, path):
     ("method", "path", "status"),
     [("POST", "/api/echo", 400), ("GET", None, 404), ("GET", "/api/echo", 405), ("GET", conftest.FAILING_ROUTE, 500)],
 )
-def test_errors_are_readable_by_an_allowed_front_end(production_client, method, path, status):
+def test_errors_are_readable_by_an_allowed_front_end(own_production_client, method, path, status):
     """A front end can show the JSON error only if the browser lets it read the response."""
-    conftest.add_failing_route(production_client.application)
-    path = path or conftest.unrouted_path(production_client.application, "/api/")
-    response = production_client.open(path, method=method, headers={"Origin": ALLOWED})
+    conftest.add_failing_route(own_production_client.application)
+    path = path or conftest.unrouted_path(own_production_client.application, "/api/")
+    response = own_production_client.open(path, method=method, headers={"Origin": ALLOWED})
     assert response.status_code == status
     assert response.json["error"]["status"] == status
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
