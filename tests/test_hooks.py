@@ -190,6 +190,26 @@ def test_each_dotenv_written_gets_a_random_secret_key_of_its_own(tmp_path):
     assert keys[0] != keys[1]
 
 
+PARALLEL = ["-n", "auto", "--dist", "worksteal"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "cores", "options"),
+    [
+        ([], 2, PARALLEL),
+        (["-q", "-n", "0"], 2, PARALLEL),  # put first: the -n 0 after them wins
+        ([], 1, []),
+        (["-m", "browser"], 2, []),
+        (["-mpostgres"], 2, []),
+        (["-p", "no:xdist"], 2, []),
+    ],
+)
+def test_the_project_s_tests_run_on_every_core_but_one_or_for_a_marker(monkeypatch, arguments, cores, options):
+    tasks = post_gen.load_project_tasks(TEMPLATE_DIR)
+    monkeypatch.setattr(tasks.os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    assert tasks.parallel_options(arguments) == options
+
+
 def test_next_steps_name_the_commands():
     steps = post_gen.next_steps("my-api")
     assert "cd my-api" in steps

@@ -58,6 +58,8 @@ def test_a_fresh_clone_tests_serves_and_plays_in_development(cookies, tmp_path):
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert " passed" in tests.stdout
+    # On every core, by pytest-xdist's workers, where there is more than one.
+    assert ("bringing up nodes" in tests.stdout) == (len(os.sched_getaffinity(0)) > 1)
     # .venv holds exactly uv.lock's versions, installed by pip in hash-checking mode (--require-hashes).
     listed = run(project, str(project / ".venv" / "bin" / "python"), "-m", "pip", "list", "--format", "json")
     # pip lists names as their distributions spell them (pydantic_core), the lock normalised (pydantic-core).

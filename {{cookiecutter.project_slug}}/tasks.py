@@ -2,7 +2,7 @@
 
     python3 tasks.py serve         run the API locally (development: any localhost port may call it)
     python3 tasks.py playground    watch a browser allow and block calls to the API, page by page
-    python3 tasks.py test          run the tests
+    python3 tasks.py test          run the tests, on every core (`test -n 0`: in one process)
     python3 tasks.py lint          ruff check and ruff format --check, as CI runs them (`lint --fix`: fix
                                    what ruff can fix, and format)
     python3 tasks.py lock          update uv.lock after editing pyproject.toml's dependencies (uv lock's
@@ -120,6 +120,19 @@ def _locked_requirement(entry: dict) -> tuple:
     return _canonical(entry["name"]), frozenset(entry.get("extras", [])), items, extra and extra[1]
 
 
+def parallel_options(arguments: list[str]) -> list[str]:
+    """pytest-xdist's options that spread the tests over the machine's cores, put before `arguments` so that
+    theirs win (`-n 0`, `-n 4`, `--dist load`). None on a single core, where a worker only adds its start-up;
+    nor for a run that picks tests by marker (`-m browser`, `-m proxies`...), whose servers each worker would
+    start again; nor when `arguments` turn the plugin off (`-p no:xdist`)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    by_marker = any(argument.startswith("-m") for argument in arguments)
+    if cores < 2 or by_marker or any(argument.endswith("no:xdist") for argument in arguments):
+        return []
+    # worksteal: a worker that runs out takes tests from the other, so the few slow tests do not hold one up.
+    return ["-n", "auto", "--dist", "worksteal"]
+
+
 def lint(venv_dir: Path, fix: bool) -> int:
     """ruff check and ruff format --check, as CI runs them; with `fix`, ruff's fixes and formatting instead."""
     ruff = venv_bin(venv_dir, "ruff")
@@ -164,6 +177,8 @@ def main(argv: list[str]) -> int:
     if command == "lint":
         return lint(venv_dir, fix=bool(arguments))
     program, *options = programs[command]
+    if command == "test":
+        options += parallel_options(arguments)
     if command == "serve" and DATABASE != "none":
         migrate = [venv_bin(venv_dir, "flask"), "--app", PACKAGE, "db", "upgrade", "head"]
         migrated = subprocess.run(migrate, cwd=ROOT)

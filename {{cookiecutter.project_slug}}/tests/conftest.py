@@ -15,9 +15,6 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
-{%- if cookiecutter.database == "postgresql" %}
-from alembic import command
-{%- endif %}
 {%- if cookiecutter.auth != "none" %}
 from argon2 import PasswordHasher, profiles
 {%- endif %}
@@ -312,6 +309,8 @@ def with_tables(app: Flask) -> Flask:
     if app.extensions["settings"].database.url.startswith("sqlite"):
         Base.metadata.create_all(db.engine(app))
     else:
+        from alembic import command  # here, as migrate.py imports it: only `pytest -m postgres` needs it
+
         with app.app_context():
             command.upgrade(alembic_config(), "head")
     return app
@@ -321,6 +320,8 @@ def without_tables(app: Flask) -> None:
     """The database of `app` as with_tables found it: PostgreSQL's is migrated back to empty (in memory, each
     app has a database of its own, gone with it)."""
     if not app.extensions["settings"].database.url.startswith("sqlite"):
+        from alembic import command
+
         with app.app_context():
             command.downgrade(alembic_config(), "base")
 {%- if cookiecutter.auth != "none" %}
@@ -374,11 +375,12 @@ def credentials_of(signed_in) -> dict[str, str]:
 {%- endif %}
 
 
-{% endif %}@pytest.fixture
+{% endif %}@pytest.fixture(scope="session")
 def make_app() -> Callable[..., Flask]:
     """Build an app from variables: make_app(APP_ENV="testing", CORS_ORIGINS="http://localhost:3000").
 
-    SECRET_KEY is set unless given, as it is wherever the API is deployed with credentials.
+    SECRET_KEY is set unless given, as it is wherever the API is deployed with credentials. Each call builds
+    a new app; a module's fixture may build one that its tests share (test_cors.py).
     """
 
     def make(**variables: str) -> Flask:

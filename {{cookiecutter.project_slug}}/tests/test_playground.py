@@ -197,7 +197,7 @@ def run_playground(folder: Path) -> Iterator[Playground]:
         while not (printed := STARTED.search(log_path.read_text())):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the playground did not start:\n{log_path.read_text()}")
-            time.sleep(0.1)
+            time.sleep(0.02)
         yield Playground(process, *printed.groups())
     finally:
         process.terminate()

@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from alembic import command
 from flask import Flask
 
 from {{ cookiecutter.package_name }} import create_app, db
 from {{ cookiecutter.package_name }}.cors import Policy
-from {{ cookiecutter.package_name }}.migrate import alembic_config
-from {{ cookiecutter.package_name }}.models import Base, Tenant
+from {{ cookiecutter.package_name }}.models import Tenant
 from {{ cookiecutter.package_name }}.policies import POLICIES
 from {{ cookiecutter.package_name }}.settings import SettingsError
 
@@ -33,16 +31,9 @@ def tenants_app(**variables: str) -> Flask:
 def tenant_app(database_url):
     """The tenant switch on, each answer asked again at once (CORS_DYNAMIC_TTL=0); the database made by its
     migrations (in memory: from models.py)."""
-    app = tenants_app(**TENANTS_ON, CORS_DYNAMIC_TTL="0", DATABASE_URL=database_url)
-    if database_url == conftest.TEST_DATABASE_URL:
-        Base.metadata.create_all(db.engine(app))
-        yield app
-        return
-    with app.app_context():
-        command.upgrade(alembic_config(), "head")
+    app = conftest.with_tables(tenants_app(**TENANTS_ON, CORS_DYNAMIC_TTL="0", DATABASE_URL=database_url))
     yield app
-    with app.app_context():
-        command.downgrade(alembic_config(), "base")
+    conftest.without_tables(app)
 
 
 def allowed(app, origin: str) -> str | None:

@@ -61,6 +61,19 @@ def writes_app(**variables: str) -> tuple[Flask, list[str]]:
     return app, changes
 
 
+@pytest.fixture(scope="module")
+def module_writes_app() -> tuple[Flask, list[str]]:
+    return writes_app()
+
+
+@pytest.fixture
+def shared_writes_app(module_writes_app) -> tuple[Flask, list[str]]:
+    """writes_app(), one for the module's tests that only send it requests, its list of calls emptied for each."""
+    app, changes = module_writes_app
+    changes.clear()
+    return app, changes
+
+
 def send(app: Flask, method: str, path: str, *, origin=None, fetch_site=None, body="form"):
     """`method` `path` on the API at https://api.example.com, with the browser headers given."""
     headers = {name: value for name, value in (("Origin", origin), ("Sec-Fetch-Site", fetch_site)) if value}
@@ -89,15 +102,17 @@ CROSS_ORIGIN = {
 @pytest.mark.parametrize("body", SIMPLE_BODIES)
 @pytest.mark.parametrize(("origin", "fetch_site"), CROSS_ORIGIN.values(), ids=CROSS_ORIGIN.keys())
 @pytest.mark.parametrize("path", [API_WRITE, FORM_WRITE])
-def test_a_cross_origin_write_the_policy_does_not_allow_is_refused_before_the_view(path, origin, fetch_site, body):
-    app, changes = writes_app()
+def test_a_cross_origin_write_the_policy_does_not_allow_is_refused_before_the_view(
+    path, origin, fetch_site, body, shared_writes_app
+):
+    app, changes = shared_writes_app
     assert_refused(send(app, "POST", path, origin=origin, fetch_site=fetch_site, body=body), origin)
     assert changes == []
 
 
 @pytest.mark.parametrize("method", WRITE_METHODS)
-def test_every_unsafe_method_is_checked(method):
-    app, changes = writes_app()
+def test_every_unsafe_method_is_checked(method, shared_writes_app):
+    app, changes = shared_writes_app
     assert_refused(send(app, method, API_WRITE, origin=REFUSED, fetch_site="cross-site"), REFUSED)
     assert send(app, method, API_WRITE, origin=LISTED, fetch_site="cross-site").status_code == 200
     assert changes == [f"{method} {API_WRITE}"]
@@ -114,8 +129,8 @@ GOES_THROUGH = {
 
 @pytest.mark.parametrize(("origin", "fetch_site"), GOES_THROUGH.values(), ids=GOES_THROUGH.keys())
 @pytest.mark.parametrize("path", [API_WRITE, FORM_WRITE])
-def test_the_api_s_own_pages_navigations_and_non_browser_clients_write(path, origin, fetch_site):
-    app, changes = writes_app()
+def test_the_api_s_own_pages_navigations_and_non_browser_clients_write(path, origin, fetch_site, shared_writes_app):
+    app, changes = shared_writes_app
     assert send(app, "POST", path, origin=origin, fetch_site=fetch_site).status_code == 200
     assert changes == [f"POST {path}"]
 
