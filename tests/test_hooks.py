@@ -207,7 +207,21 @@ PARALLEL = ["-n", "auto", "--dist", "worksteal"]
 def test_the_project_s_tests_run_on_every_core_but_one_or_for_a_marker(monkeypatch, arguments, cores, options):
     tasks = post_gen.load_project_tasks(TEMPLATE_DIR)
     monkeypatch.setattr(tasks.os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
-    assert tasks.parallel_options(arguments) == options
+    assert tasks.parallel_options(arguments, {}) == options
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"PYTEST_ADDOPTS": "-q -p no:xdist"},
+        {"PYTEST_ADDOPTS": "-m 'not slow'"},
+        {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    ],
+)
+def test_the_project_s_tests_run_in_one_process_when_pytest_s_variables_say_so(monkeypatch, environ):
+    tasks = post_gen.load_project_tasks(TEMPLATE_DIR)
+    monkeypatch.setattr(tasks.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert tasks.parallel_options([], environ) == []
 
 
 def test_next_steps_name_the_commands():

@@ -22,6 +22,7 @@ import hashlib
 import os
 import re
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -120,14 +121,17 @@ def _locked_requirement(entry: dict) -> tuple:
     return _canonical(entry["name"]), frozenset(entry.get("extras", [])), items, extra and extra[1]
 
 
-def parallel_options(arguments: list[str]) -> list[str]:
+def parallel_options(arguments: list[str], environ: dict[str, str] = os.environ) -> list[str]:
     """pytest-xdist's options that spread the tests over the machine's cores, put before `arguments` so that
     theirs win (`-n 0`, `-n 4`, `--dist load`). None on a single core, where a worker only adds its start-up;
     nor for a run that picks tests by marker (`-m browser`, `-m proxies`...), whose servers each worker would
-    start again; nor when `arguments` turn the plugin off (`-p no:xdist`)."""
+    start again; nor when the plugin is off (`-p no:xdist` in `arguments` or PYTEST_ADDOPTS, or
+    PYTEST_DISABLE_PLUGIN_AUTOLOAD set), where pytest would refuse `-n`."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    by_marker = any(argument.startswith("-m") for argument in arguments)
-    if cores < 2 or by_marker or any(argument.endswith("no:xdist") for argument in arguments):
+    given = [*shlex.split(environ.get("PYTEST_ADDOPTS", "")), *arguments]
+    by_marker = any(argument.startswith("-m") for argument in given)
+    plugin_off = "PYTEST_DISABLE_PLUGIN_AUTOLOAD" in environ or any(argument.endswith("no:xdist") for argument in given)
+    if cores < 2 or by_marker or plugin_off:
         return []
     # worksteal: a worker that runs out takes tests from the other, so the few slow tests do not hold one up.
     return ["-n", "auto", "--dist", "worksteal"]
