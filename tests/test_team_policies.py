@@ -1,7 +1,8 @@
 """A bake changed as a team changes it: docs/policies.md's tenant-table example for dynamic origins, a second
-policy of its own variables with its own route, and the routes a team is most likely to add (POST
-/api/orders, a sign-in, pages and forms outside /api/). The baked suite must still pass, its own test
-routes clashing with none of them, and gunicorn must serve each policy as declared.
+policy of its own variables with its own route, the routes a team is most likely to add (POST
+/api/orders, a sign-in, pages and forms outside /api/), and the example resource, items, taken out. The
+baked suite must still pass, its own test routes clashing with none of them and needing none of the
+examples, and gunicorn must serve each policy as declared.
 """
 
 from __future__ import annotations
@@ -176,12 +177,23 @@ def team_project(cookies_session) -> Path:
     )
     (project / "src" / "my_api" / "policies.py").write_text(policies)
     (project / "src" / "my_api" / "api" / "orders.py").write_text(TEAM_IMPORTS + TEAM_ROUTES)
+    remove_the_example_resource(project)
     with (project / "src" / "my_api" / "api" / "__init__.py").open("a") as api:
         api.write(PARTNERS_ROUTE + "\nfrom . import orders\n\nblueprints = (*blueprints, orders.team)\n")
     with sqlite3.connect(project / "tenants.sqlite3") as db:
         db.execute("CREATE TABLE tenant (name TEXT, origin TEXT UNIQUE)")
         db.execute("INSERT INTO tenant VALUES ('one', ?)", (TENANT,))
     return project
+
+
+def remove_the_example_resource(project: Path) -> None:
+    """Take out items, as a team does once its own resources replace it: the route module, its tests and its
+    place in api/__init__.py."""
+    api = project / "src" / "my_api" / "api"
+    (api / "items.py").unlink()
+    (project / "tests" / "test_items.py").unlink()
+    registry = (api / "__init__.py").read_text()
+    (api / "__init__.py").write_text(registry.replace(", items\n", "\n").replace("    items.blueprint,\n", ""))
 
 
 def test_the_baked_suite_passes_with_the_teams_policies(team_project):
