@@ -190,7 +190,7 @@ def test_each_dotenv_written_gets_a_random_secret_key_of_its_own(tmp_path):
     assert keys[0] != keys[1]
 
 
-PARALLEL = ["-n", "auto", "--dist", "worksteal"]
+PARALLEL = ["-n", "auto", "--maxprocesses", "4", "--dist", "worksteal"]
 
 
 @pytest.mark.parametrize(
@@ -202,9 +202,11 @@ PARALLEL = ["-n", "auto", "--dist", "worksteal"]
         (["-m", "browser"], 2, []),
         (["-mpostgres"], 2, []),
         (["-p", "no:xdist"], 2, []),
+        (["-s"], 2, []),
+        (["--capture=no"], 2, []),
     ],
 )
-def test_the_project_s_tests_run_on_every_core_but_one_or_for_a_marker(monkeypatch, arguments, cores, options):
+def test_the_project_s_tests_run_in_parallel_unless_one_core_a_marker_or_s(monkeypatch, arguments, cores, options):
     tasks = post_gen.load_project_tasks(TEMPLATE_DIR)
     monkeypatch.setattr(tasks.os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
     assert tasks.parallel_options(arguments, {}) == options
@@ -215,6 +217,8 @@ def test_the_project_s_tests_run_on_every_core_but_one_or_for_a_marker(monkeypat
     [
         {"PYTEST_ADDOPTS": "-q -p no:xdist"},
         {"PYTEST_ADDOPTS": "-m 'not slow'"},
+        {"PYTEST_ADDOPTS": "-n 0"},
+        {"PYTEST_ADDOPTS": "--numprocesses=3"},
         {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
     ],
 )

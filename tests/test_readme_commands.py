@@ -58,7 +58,7 @@ def test_a_fresh_clone_tests_serves_and_plays_in_development(cookies, tmp_path):
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert " passed" in tests.stdout
-    # On every core, by pytest-xdist's workers, where there is more than one.
+    # Spread over the cores by pytest-xdist's workers, where there is more than one.
     assert ("bringing up nodes" in tests.stdout) == (len(os.sched_getaffinity(0)) > 1)
     # .venv holds exactly uv.lock's versions, installed by pip in hash-checking mode (--require-hashes).
     listed = run(project, str(project / ".venv" / "bin" / "python"), "-m", "pip", "list", "--format", "json")
@@ -138,12 +138,15 @@ def docs_sessions(project: Path) -> list[tuple[str, str, str, int]]:
     return [(page, *session) for page, text in project_docs(project).items() for session in shell_sessions(text)]
 
 
-def test_every_session_of_the_docs_prints_what_it_shows(default_project):
+@pytest.mark.parametrize("database", ["postgresql", "none"])
+def test_every_session_of_the_docs_prints_what_it_shows(request, cookies, database):
     """Run in the bake as shown, but those calling the development server (tested against it below) and
-    `flask cors probe` (which needs a deployment: the project's test_proxies.py runs it behind nginx)."""
+    `flask cors probe` (which needs a deployment: the project's test_proxies.py runs it behind nginx). The
+    example routes differ with the database answer, and so do the sessions that ask about them."""
+    project = request.getfixturevalue("default_project") if database == "postgresql" else bake(cookies, database=database)
     sessions = [
         (page, command, output, status)
-        for page, command, output, status in docs_sessions(default_project)
+        for page, command, output, status in docs_sessions(project)
         if DEVELOPMENT_SERVER not in command and " cors probe " not in command
     ]
     assert {re.search(r"flask --app \S+ (cors \w+)", command)[1] for _, command, _, _ in sessions} >= {
@@ -152,17 +155,21 @@ def test_every_session_of_the_docs_prints_what_it_shows(default_project):
     }
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
     for page, command, output, status in sessions:
-        result = run(default_project, "bash", "-c", command, env={"PATH": path})
+        result = run(project, "bash", "-c", command, env={"PATH": path})
         assert (result.stdout, result.returncode) == (output, status), f"{page}: {command}\n{result.stderr}"
 
 
-@pytest.mark.parametrize("credentials", [False, True], ids=["credentials-off", "credentials-on"])
-def test_sessions_calling_the_development_server_print_what_the_docs_show(cookies, tmp_path, credentials):
+@pytest.mark.parametrize(
+    "answers",
+    [{"allow_credentials": False}, {"allow_credentials": True}, {"database": "none"}],
+    ids=["credentials-off", "credentials-on", "database-none"],
+)
+def test_sessions_calling_the_development_server_print_what_the_docs_show(cookies, tmp_path, answers):
     if shutil.which("curl") is None:
         if os.environ.get("CI") == "true":
             pytest.fail("curl is missing (CI=true)", pytrace=False)
         pytest.skip("curl is missing: the README's Troubleshooting sessions use it")
-    project = bake(cookies, allow_credentials=credentials)
+    project = bake(cookies, **answers)
     sessions = [session for session in docs_sessions(project) if DEVELOPMENT_SERVER in session[1]]
     assert len(sessions) >= 4
     port = free_port()

@@ -2,7 +2,7 @@
 
     python3 tasks.py serve         run the API locally (development: any localhost port may call it)
     python3 tasks.py playground    watch a browser allow and block calls to the API, page by page
-    python3 tasks.py test          run the tests, on every core (`test -n 0`: in one process)
+    python3 tasks.py test          run the tests, spread over the cores (`test -n 0`: in one process)
     python3 tasks.py lint          ruff check and ruff format --check, as CI runs them (`lint --fix`: fix
                                    what ruff can fix, and format)
     python3 tasks.py lock          update uv.lock after editing pyproject.toml's dependencies (uv lock's
@@ -122,19 +122,26 @@ def _locked_requirement(entry: dict) -> tuple:
 
 
 def parallel_options(arguments: list[str], environ: dict[str, str] = os.environ) -> list[str]:
-    """pytest-xdist's options that spread the tests over the machine's cores, put before `arguments` so that
-    theirs win (`-n 0`, `-n 4`, `--dist load`). None on a single core, where a worker only adds its start-up;
-    nor for a run that picks tests by marker (`-m browser`, `-m proxies`...), whose servers each worker would
-    start again; nor when the plugin is off (`-p no:xdist` in `arguments` or PYTEST_ADDOPTS, or
-    PYTEST_DISABLE_PLUGIN_AUTOLOAD set), where pytest would refuse `-n`."""
+    """pytest-xdist's options that spread the tests over up to 4 of the machine's cores, put before `arguments`
+    so that theirs win (`-n 0`, `-n 8`, `--dist load`). None where one process serves better: on a single
+    core, where a worker only adds its start-up; for a run that picks tests by marker (`-m browser`...), whose
+    servers each worker would start again; for `-s`, whose output workers would not show; when
+    PYTEST_ADDOPTS sets xdist's own options, which ours would override; and when the plugin is off (`-p
+    no:xdist` or PYTEST_DISABLE_PLUGIN_AUTOLOAD), where pytest would refuse `-n`."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    given = [*shlex.split(environ.get("PYTEST_ADDOPTS", "")), *arguments]
-    by_marker = any(argument.startswith("-m") for argument in given)
-    plugin_off = "PYTEST_DISABLE_PLUGIN_AUTOLOAD" in environ or any(argument.endswith("no:xdist") for argument in given)
-    if cores < 2 or by_marker or plugin_off:
-        return []
-    # worksteal: a worker that runs out takes tests from the other, so the few slow tests do not hold one up.
-    return ["-n", "auto", "--dist", "worksteal"]
+    addopts = shlex.split(environ.get("PYTEST_ADDOPTS", ""))
+    given = [*addopts, *arguments]
+    one_process = (
+        cores < 2
+        or any(argument.startswith("-m") for argument in given)
+        or any(argument in ("-s", "--capture=no") for argument in given)
+        or any(argument.startswith(("-n", "--numprocesses", "--dist")) for argument in addopts)
+        or any(argument.endswith("no:xdist") for argument in given)
+        or "PYTEST_DISABLE_PLUGIN_AUTOLOAD" in environ
+    )
+    # Each worker imports the app and collects the whole suite: beyond 4, more cost more than they save.
+    # worksteal: a worker that runs out takes tests from another, so the few slow tests hold none up.
+    return [] if one_process else ["-n", "auto", "--maxprocesses", "4", "--dist", "worksteal"]
 
 
 def lint(venv_dir: Path, fix: bool) -> int:

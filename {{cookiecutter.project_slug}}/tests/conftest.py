@@ -85,7 +85,7 @@ CREDENTIALED_PRODUCTION = {
 TEST_API = "/api/__tests__"
 TEST_SITE = "/__tests__"
 FAILING_ROUTE = f"{TEST_API}/fail"
-# A JSON write under the default policy, which a browser preflights: it answers the JSON body sent.
+# A JSON POST under the default policy, which a browser preflights: it answers the JSON body sent.
 JSON_ROUTE = f"{TEST_API}/echo"
 
 # The project's gunicorn settings, which gunicorn's master runs before it starts a worker.
@@ -309,7 +309,7 @@ def with_tables(app: Flask) -> Flask:
     if app.extensions["settings"].database.url.startswith("sqlite"):
         Base.metadata.create_all(db.engine(app))
     else:
-        from alembic import command  # here, as migrate.py imports it: only `pytest -m postgres` needs it
+        from alembic import command  # imported here, as migrate.py does: only PostgreSQL runs need Alembic
 
         with app.app_context():
             command.upgrade(alembic_config(), "head")

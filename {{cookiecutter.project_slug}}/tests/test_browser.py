@@ -69,7 +69,7 @@ from conftest import (
     skip_or_fail,
 )
 from servers import Gunicorn, serve_with_gunicorn, trusting
-from write_target import TEST_ORIGINS, own_prefix, served
+from write_target import TEST_ORIGINS, own_prefix, under_gunicorn
 
 pytestmark = pytest.mark.browser
 
@@ -209,19 +209,20 @@ class Api(NamedTuple):
     ids=["credentials-off", "credentials-on"],
 )
 def production(request) -> Iterator[Api]:
-    """The API in production, allowing its production front ends (PRODUCTION_ORIGINS)."""
+    """The API in production, allowing its production front ends (PRODUCTION_ORIGINS), with the tests' own
+    routes (write_target.py)."""
     credentials = "true" if request.param else "false"
     settings = deployment(
         {"APP_ENV": "production", "CORS_ORIGINS": PRODUCTION_ORIGINS, "CORS_ALLOW_CREDENTIALS": credentials}
     )
-    with served(PROJECT, {**settings, TEST_ORIGINS: STRANGER}) as server:
+    with under_gunicorn(PROJECT, {**settings, TEST_ORIGINS: STRANGER}) as server:
         yield Api(server.url, request.param)
 
 
 @pytest.fixture(scope="module")
 def development() -> Iterator[str]:
     """The API in development with its defaults: any local front end, credentials as the template answer set them."""
-    with served(PROJECT, {"APP_ENV": "development"}) as server:
+    with under_gunicorn(PROJECT, {"APP_ENV": "development"}) as server:
         yield server.url
 
 
@@ -275,7 +276,7 @@ def production_with_state(certificate) -> Iterator[Gunicorn]:
             "WEB_CONCURRENCY": "1",
         }
     )
-    with served(PROJECT, settings, tls=certificate) as server:
+    with under_gunicorn(PROJECT, settings, tls=certificate) as server:
         yield server
 
 

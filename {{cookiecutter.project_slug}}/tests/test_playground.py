@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import pytest
 
-from {{ cookiecutter.package_name }}.cors.playground import Origins, main, page_app
+from {{ cookiecutter.package_name }}.cors.playground import Origins, add_echo_route, main, page_app
 from {{ cookiecutter.package_name }}.settings import CREDENTIALS_DEFAULT, ENVIRONMENTS, SettingsError
 
 from conftest import CHROMIUM, JSON_ROUTE, add_test_routes, require_chromium
@@ -119,6 +119,15 @@ def test_setup_gives_the_origins_and_the_policies_in_force(page):
     default, public = policies["default"], policies["public"]
     assert default["settings"]["CORS_ORIGINS"] == {"value": [ORIGINS.allowed], "source": "environment variable"}
     assert public["public"] is True
+
+
+def test_the_page_s_json_post_goes_to_a_route_of_the_playground_s_own_that_answers_the_json_sent(api, page):
+    """Not to a route of the team's: the page sends its requests each time it loads, and this one changes nothing."""
+    path = page.get("/setup").get_json()["json_post"]
+    assert path == "/api/__playground__/echo"
+    response = add_echo_route(api).test_client().post(path, json={"order": 42}, headers={"Origin": ORIGINS.allowed})
+    assert response.json == {"order": 42}
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGINS.allowed
 
 
 # The server's account

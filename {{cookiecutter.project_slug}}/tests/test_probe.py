@@ -5,9 +5,10 @@ and the comparison it makes, as pure functions. Real nginx, haproxy and Varnish:
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 
 import flask.cli
 import pytest
@@ -21,7 +22,6 @@ from {{ cookiecutter.package_name }}.cors.browser import Exchange
 from {{ cookiecutter.package_name }}.settings import Settings
 
 import conftest
-from servers import free_port
 
 ALLOWED = "https://app.example.com"
 OTHER = "https://admin.example.com"
@@ -94,7 +94,7 @@ def test_a_second_allow_origin_exits_1_and_is_named_for_each_origin():
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        # A free port, chosen when the test runs: the test's id must be the same in every pytest-xdist worker.
+        # A port chosen when the test runs: the test's id must be the same in every pytest-xdist worker.
         pytest.param(None, "Connection refused", id="nothing-listens"),
         ("ftp://127.0.0.1", "is not a base URL"),
         ("http://127.0.0.1?x=1", "is not a base URL"),
@@ -104,7 +104,10 @@ def test_a_second_allow_origin_exits_1_and_is_named_for_each_origin():
     ],
 )
 def test_a_deployment_that_cannot_be_asked_exits_2(url, message):
-    result = probe_command(url or f"http://127.0.0.1:{free_port()}")
+    # Bound, never listening: a connection to it is refused, and no server of another test can take the port.
+    with closing(socket.socket()) as bound:
+        bound.bind(("127.0.0.1", 0))
+        result = probe_command(url or f"http://127.0.0.1:{bound.getsockname()[1]}")
     assert result.exit_code == 2
     assert message in result.output
 

@@ -43,7 +43,7 @@ from conftest import (
     skip_or_fail,
 )
 from servers import README_UPSTREAM, free_port, nginx_command, serve_with_gunicorn
-from write_target import TEST_ORIGINS, build, declarations, own_prefix, served
+from write_target import TEST_ORIGINS, build, declarations, own_prefix, under_gunicorn
 
 pytestmark = pytest.mark.proxies
 
@@ -141,7 +141,7 @@ def varnish(folder: Path, upstream: str, vcl: str = "") -> Iterator[str]:
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
     """The API in production under gunicorn (UPSTREAM), as host:port."""
-    with served(PROJECT, UPSTREAM) as server:
+    with under_gunicorn(PROJECT, UPSTREAM) as server:
         yield server.url.removeprefix("http://")
 
 
@@ -287,7 +287,7 @@ def write_target(tmp_path_factory) -> Iterator[dict[str, str]]:
     """write_target.py in production under gunicorn (one worker), alone and behind the README's nginx: their URLs."""
     settings = {**SETTINGS, TEST_ORIGINS: CONSOLE, "WEB_CONCURRENCY": "1"}
     with (
-        served(PROJECT, settings) as server,
+        under_gunicorn(PROJECT, settings) as server,
         nginx(tmp_path_factory.mktemp("nginx"), server.url.removeprefix("http://")) as proxied,
     ):
         yield {"gunicorn": server.url, "nginx": proxied}

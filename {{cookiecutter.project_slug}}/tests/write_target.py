@@ -1,5 +1,5 @@
-"""The API with routes that change state, for the tests of cross-origin writes in process, in a browser and
-behind proxies.
+"""The API with the tests' own routes, some of which change state: what gunicorn serves in the browser and
+proxy tests, and the target of the tests of cross-origin writes in process.
 
 `build(settings)` is the API with:
 
@@ -11,7 +11,7 @@ behind proxies.
   every method and records each call made to it. Beside the default policy, it shows which policy judges
   a request whose path a server, a proxy or a client has spelt another way.
 
-gunicorn serves `write_target:serve()` (`served`); the tests that read the list run one worker
+gunicorn serves `write_target:serve()` (`under_gunicorn`); the tests that read the list run one worker
 (WEB_CONCURRENCY=1), whose list is then the server's whole state.
 """
 
@@ -88,7 +88,7 @@ def serve() -> Flask:
     return build(Settings.from_environ(os.environ, declarations=declarations()))[0]
 
 
-def served(
+def under_gunicorn(
     project: Path, settings: dict[str, str], tls: tuple[Path, Path] | None = None
 ) -> AbstractContextManager[Gunicorn]:
     """serve_with_gunicorn: serve() from the `project` folder, configured by `settings`."""

@@ -1,5 +1,5 @@
-"""POST /api/echo: the JSON body sent, back. A browser preflights it (its body is JSON): the playground
-and the proxy checks of the README use it."""
+"""POST /api/echo: the JSON body sent, back. A browser preflights it (its body is JSON): docs/debugging.md
+and docs/troubleshooting.md ask the API about it."""
 
 from __future__ import annotations
 

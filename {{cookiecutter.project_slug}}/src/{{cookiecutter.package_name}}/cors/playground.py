@@ -43,6 +43,11 @@ API_HOST = "127.0.0.1"
 PAGE_HOST = "localhost"
 
 
+# Where the page's JSON POST goes: a route the playground adds, under the default policy, to the API it serves.
+# It answers the JSON sent and changes nothing, whatever the team's own routes do with a POST.
+ECHO_ROUTE = "__playground__/echo"
+
+
 @dataclass(frozen=True)
 class Origins:
     """Where the playground serves: the API, and the page at the origin the policy allows and at one it refuses."""
@@ -50,6 +55,19 @@ class Origins:
     api: str
     allowed: str
     refused: str
+
+
+def echo_path(api: Flask) -> str:
+    """The path of the playground's echo route in `api`: ECHO_ROUTE under the default policy's prefix."""
+    return api.extensions["settings"].policy().prefix + ECHO_ROUTE
+
+
+def add_echo_route(api: Flask) -> Flask:
+    """`api`, with POST echo_path(api), which answers the JSON body sent."""
+    api.add_url_rule(
+        echo_path(api), "playground_echo", lambda: jsonify(request.get_json(silent=True)), methods=["POST"]
+    )
+    return api
 
 
 def page_app(api: Flask, origins: Origins) -> Flask:
@@ -68,8 +86,10 @@ def page_app(api: Flask, origins: Origins) -> Flask:
 
     @page.get("/setup")
     def setup():
-        """What the page shows before any request: the origins, and the policies in force with their sources."""
-        return jsonify(origins=asdict(origins), methods=METHODS, policies=policy_report(api)["policies"])
+        """What the page shows before any request: the origins, the policies in force with their sources, and
+        where its JSON POST goes."""
+        policies = policy_report(api)["policies"]
+        return jsonify(origins=asdict(origins), methods=METHODS, policies=policies, json_post=echo_path(api))
 
     @page.post("/explain")
     def explain():
@@ -154,7 +174,7 @@ def serve(listening: list[socket.socket]) -> int:
         refused=f"http://{PAGE_HOST}:{refused_port}",
     )
     try:
-        api = create_app(load_settings(overrides={"CORS_ORIGINS": origins.allowed}))
+        api = add_echo_route(create_app(load_settings(overrides={"CORS_ORIGINS": origins.allowed})))
         page = page_app(api, origins)
     except SettingsError as error:
         print(

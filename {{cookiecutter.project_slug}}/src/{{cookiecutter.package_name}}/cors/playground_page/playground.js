@@ -6,8 +6,8 @@
 // check` does, what a browser at this origin gets: the exchanges, the verdict and the fix.
 "use strict";
 
-// The requests that matter. Headers are written as for `flask cors check --header`. A null path is
-// jsonPostPath()'s: a route of the API's own.
+// The requests that matter. Headers are written as for `flask cors check --header`. path: null is filled
+// in from /setup: the echo route the playground adds to the API, which changes nothing.
 const SCENARIOS = [
   {
     title: "A simple GET",
@@ -153,16 +153,6 @@ function showOrigins(origins) {
   byId("refused").textContent = origins.refused;
 }
 
-// Where the JSON POST goes: the first route of the default policy that takes a POST, in the order
-// `flask cors show` lists them; the policy's prefix when none does (the preflight is answered all the same).
-function jsonPostPath(policies) {
-  const policy = policies.find((candidate) => candidate.name === "default") || policies[0];
-  const route = policy.routes.find(
-    (candidate) => candidate.methods.includes("POST") && !candidate.path.includes("<"),
-  );
-  return route ? route.path : policy.prefix;
-}
-
 function readForm(form) {
   const data = new FormData(form);
   return {
@@ -183,13 +173,12 @@ async function main() {
     showPolicies(setup.policies);
     const methods = byId("try-method");
     for (const method of setup.methods) methods.append(new Option(method, method, false, method === "POST"));
-    const postPath = jsonPostPath(setup.policies);
-    byId("try-path").value = postPath;
+    byId("try-path").value = setup.json_post;
 
     const verdicts = [];
     for (const [index, scenario] of SCENARIOS.entries()) {
       status.textContent = `Sending request ${index + 1} of ${SCENARIOS.length}…`;
-      const result = await run({ ...scenario, path: scenario.path || postPath }, setup.origins.api);
+      const result = await run({ ...scenario, path: scenario.path || setup.json_post }, setup.origins.api);
       byId("scenarios").append(result);
       verdicts.push(result.dataset.browser);
     }
