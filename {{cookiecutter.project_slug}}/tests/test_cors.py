@@ -51,30 +51,30 @@ def comma_set(value: str) -> set[str]:
 
 
 # One app, with the tests' own routes, answers every origin a module's tests send, as one running API answers
-# them all. The tests that share it only send requests; a test that adds a route or reads the log (which the
-# app throttles) builds its own.
+# them all: module_* builds it, shared_* hands it to a test. The tests that share it only send requests; a test
+# that adds a route or reads the log (which the app throttles) builds its own (production_client).
 @pytest.fixture(scope="module")
-def development_app(make_app):
+def module_development_app(make_app):
     return conftest.add_test_routes(make_app(APP_ENV="development"))
 
 
 @pytest.fixture(scope="module", params=PRODUCTION_LIKE)
-def production_app(request, make_app):
+def module_production_app(request, make_app):
     return conftest.add_test_routes(make_app(APP_ENV=request.param, CORS_ORIGINS=conftest.PRODUCTION_CORS_ORIGINS))
 
 
 @pytest.fixture
-def development_client(development_app):
-    return development_app.test_client()
+def shared_development_client(module_development_app):
+    return module_development_app.test_client()
 
 
 @pytest.fixture
-def production_client(production_app):
-    return production_app.test_client()
+def shared_production_client(module_production_app):
+    return module_production_app.test_client()
 
 
 @pytest.fixture(params=PRODUCTION_LIKE)
-def own_production_client(request, make_app):
+def production_client(request, make_app):
     """A client of an app of the test's own, in staging then production."""
     return make_app(APP_ENV=request.param, CORS_ORIGINS=conftest.PRODUCTION_CORS_ORIGINS).test_client()
 
@@ -93,8 +93,8 @@ LOCAL_FRONT_ENDS = [
 
 
 @pytest.mark.parametrize("origin", LOCAL_FRONT_ENDS)
-def test_development_allows_every_local_front_end(development_client, origin):
-    assert_allowed(development_client, origin)
+def test_development_allows_every_local_front_end(shared_development_client, origin):
+    assert_allowed(shared_development_client, origin)
 
 
 @pytest.mark.parametrize(
@@ -109,31 +109,31 @@ def test_development_allows_every_local_front_end(development_client, origin):
         "null",
     ],
 )
-def test_development_refuses_origins_that_are_not_local(development_client, origin):
-    assert_refused(development_client, origin)
+def test_development_refuses_origins_that_are_not_local(shared_development_client, origin):
+    assert_refused(shared_development_client, origin)
 
 
 @pytest.mark.parametrize("origin", conftest.ALLOWED_ORIGINS)
-def test_production_allows_listed_origins_and_one_label_under_a_wildcard(production_client, origin):
-    assert_allowed(production_client, origin)
+def test_production_allows_listed_origins_and_one_label_under_a_wildcard(shared_production_client, origin):
+    assert_allowed(shared_production_client, origin)
 
 
 @pytest.mark.parametrize("origin", conftest.LOOK_ALIKE_ORIGINS)
-def test_production_refuses_look_alikes_of_listed_origins(production_client, origin):
-    assert_refused(production_client, origin)
+def test_production_refuses_look_alikes_of_listed_origins(shared_production_client, origin):
+    assert_refused(shared_production_client, origin)
 
 
 @pytest.mark.parametrize("origin", LOCAL_FRONT_ENDS)
-def test_production_refuses_local_front_ends(production_client, origin):
-    assert_refused(production_client, origin)
+def test_production_refuses_local_front_ends(shared_production_client, origin):
+    assert_refused(shared_production_client, origin)
 
 
-def test_production_refuses_an_allowed_origin_followed_by_a_newline(production_client):
+def test_production_refuses_an_allowed_origin_followed_by_a_newline(shared_production_client):
     """A pattern ending in `$` would accept it: `$` also matches before a final newline.
 
     The test client refuses such a header value, so it goes straight into the WSGI environ.
     """
-    response = production_client.get("/api/health", environ_overrides={"HTTP_ORIGIN": f"{ALLOWED}\n"})
+    response = shared_production_client.get("/api/health", environ_overrides={"HTTP_ORIGIN": f"{ALLOWED}\n"})
     assert conftest.cors_headers(response) == {}
 
 
@@ -153,8 +153,8 @@ def test_testing_allows_the_listed_http_origins_only(make_app, origin, allowed):
     (assert_allowed if allowed else assert_refused)(client, origin)
 
 
-def test_an_allowed_preflight_is_answered_at_once_with_the_policy(production_client):
-    response = preflight(production_client, ALLOWED, headers="authorization,content-type,x-debug")
+def test_an_allowed_preflight_is_answered_at_once_with_the_policy(shared_production_client):
+    response = preflight(shared_production_client, ALLOWED, headers="authorization,content-type,x-debug")
     assert response.status_code == 204
     assert response.get_data() == b""
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
@@ -165,8 +165,8 @@ def test_an_allowed_preflight_is_answered_at_once_with_the_policy(production_cli
     assert conftest.vary(response) == ["origin"]
 
 
-def test_a_refused_preflight_gets_no_permission(production_client):
-    response = preflight(production_client, ATTACKER, headers="authorization,content-type")
+def test_a_refused_preflight_gets_no_permission(shared_production_client):
+    response = preflight(shared_production_client, ATTACKER, headers="authorization,content-type")
     assert conftest.cors_headers(response) == {}
     assert conftest.vary(response) == ["origin"]
 
@@ -217,11 +217,11 @@ def test_development_star_sends_a_wildcard_without_credentials(make_app, origin)
 
 @pytest.mark.parametrize("origin", [ALLOWED, ATTACKER, None], ids=["allowed", "refused", "no-origin"])
 @pytest.mark.parametrize("routed", [True, False], ids=["route", "no-route"])
-def test_every_api_response_varies_by_origin(production_client, origin, routed):
+def test_every_api_response_varies_by_origin(shared_production_client, origin, routed):
     """Otherwise a shared cache could hand one origin's response, or a refusal, to another."""
     headers = {"Origin": origin} if origin else {}
-    path = "/api/health" if routed else conftest.unrouted_path(production_client.application, "/api/")
-    assert conftest.vary(production_client.get(path, headers=headers)) == ["origin"]
+    path = "/api/health" if routed else conftest.unrouted_path(shared_production_client.application, "/api/")
+    assert conftest.vary(shared_production_client.get(path, headers=headers)) == ["origin"]
 
 
 @pytest.mark.parametrize(
@@ -244,9 +244,9 @@ def test_vary_origin_joins_a_route_s_own_vary_once(make_app, route_vary, merged)
         ("OPTIONS", conftest.JSON_ROUTE, {"headers": {"Access-Control-Request-Method": "POST"}}),
     ],
 )
-def test_a_request_without_origin_gets_no_cors_headers(production_client, method, path, request_options):
+def test_a_request_without_origin_gets_no_cors_headers(shared_production_client, method, path, request_options):
     """curl, servers and crawlers send no Origin: CORS is not theirs, and the allowlist stays private."""
-    response = production_client.open(path, method=method, **request_options)
+    response = shared_production_client.open(path, method=method, **request_options)
     assert conftest.cors_headers(response) == {}
     assert conftest.vary(response) == ["origin"]
 
@@ -283,9 +283,9 @@ def test_each_request_gets_its_own_answer_when_an_origin_s_answer_is_remembered(
 
 
 @pytest.mark.parametrize(("origin", "logged"), [("", False), (f"https://{'a' * 8000}.example.com", True)])
-def test_an_empty_or_oversized_origin_gets_no_cors_headers(own_production_client, caplog, origin, logged):
+def test_an_empty_or_oversized_origin_gets_no_cors_headers(production_client, caplog, origin, logged):
     """An empty Origin is no Origin; one longer than any host name is decided without being remembered."""
-    response = own_production_client.get("/api/health", headers={"Origin": origin})
+    response = production_client.get("/api/health", headers={"Origin": origin})
     assert response.status_code == 200
     assert conftest.cors_headers(response) == {}
     assert conftest.vary(response) == ["origin"]
@@ -355,10 +355,10 @@ def test_paths_outside_api_get_no_cors_headers(make_app, path):
         ("GET", conftest.FAILING_ROUTE, 500),
     ],
 )
-def test_errors_are_readable_by_an_allowed_front_end(production_client, method, path, status):
+def test_errors_are_readable_by_an_allowed_front_end(shared_production_client, method, path, status):
     """A front end can show the JSON error only if the browser lets it read the response."""
-    path = path or conftest.unrouted_path(production_client.application, "/api/")
-    response = production_client.open(path, method=method, headers={"Origin": ALLOWED})
+    path = path or conftest.unrouted_path(shared_production_client.application, "/api/")
+    response = shared_production_client.open(path, method=method, headers={"Origin": ALLOWED})
     assert response.status_code == status
     assert response.json["error"]["status"] == status
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED

@@ -55,7 +55,7 @@ def module_api() -> tuple[Flask, list, str]:
 
 
 @pytest.fixture
-def api(module_api) -> tuple[Flask, list, str]:
+def shared_api(module_api) -> tuple[Flask, list, str]:
     """build_api(), one for the module's tests that only send it requests, its changes emptied for each."""
     app, changes, path = module_api
     changes.clear()
@@ -98,8 +98,8 @@ def send(app: Flask, method: str, path: str, origin: str, **headers: str):
 
 @pytest.mark.parametrize("method", WRITE_METHODS)
 @pytest.mark.parametrize("origin", [FRONT_END, TENANT])
-def test_a_write_from_another_policys_front_end_is_refused_however_the_path_is_spelt(api, method, origin):
-    app, changes, path = api
+def test_a_write_from_another_policys_front_end_is_refused_however_the_path_is_spelt(shared_api, method, origin):
+    app, changes, path = shared_api
     for spelling, sent in spellings(path).items():
         response = send(app, method, sent, origin)
         assert response.status_code == 403, spelling
@@ -108,8 +108,8 @@ def test_a_write_from_another_policys_front_end_is_refused_however_the_path_is_s
 
 
 @pytest.mark.parametrize("method", WRITE_METHODS)
-def test_the_routes_own_front_end_writes_through_every_spelling_judged_by_its_policy(api, method):
-    app, changes, path = api
+def test_the_routes_own_front_end_writes_through_every_spelling_judged_by_its_policy(shared_api, method):
+    app, changes, path = shared_api
     for spelling, sent in spellings(path).items():
         response = send(app, method, sent, CONSOLE)
         assert response.status_code == 200, spelling
@@ -118,8 +118,8 @@ def test_the_routes_own_front_end_writes_through_every_spelling_judged_by_its_po
 
 
 @pytest.mark.parametrize("method", ["GET", *WRITE_METHODS])
-def test_a_path_with_dot_segments_is_refused_before_any_view(api, method):
-    app, changes, path = api
+def test_a_path_with_dot_segments_is_refused_before_any_view(shared_api, method):
+    app, changes, path = shared_api
     for spelling, sent in dot_spellings(path).items():
         response = send(app, method, sent, CONSOLE)
         assert response.status_code == 400, spelling
@@ -129,8 +129,8 @@ def test_a_path_with_dot_segments_is_refused_before_any_view(api, method):
 
 
 @pytest.mark.parametrize(("origin", "allowed"), [(CONSOLE, True), (FRONT_END, False), (TENANT, False)])
-def test_reads_and_preflights_are_answered_by_the_routes_policy_however_the_path_is_spelt(api, origin, allowed):
-    app, _, path = api
+def test_reads_and_preflights_are_answered_by_the_routes_policy_however_the_path_is_spelt(shared_api, origin, allowed):
+    app, _, path = shared_api
     for spelling, sent in spellings(path).items():
         read = send(app, "GET", sent, origin)
         preflight = send(app, "OPTIONS", sent, origin, **{"Access-Control-Request-Method": "DELETE"})
@@ -139,8 +139,8 @@ def test_reads_and_preflights_are_answered_by_the_routes_policy_however_the_path
             assert response.headers.get("Access-Control-Allow-Origin") == (origin if allowed else None), spelling
 
 
-def test_the_default_policys_front_ends_and_tenants_keep_its_own_paths(api):
-    app, changes, _ = api
+def test_the_default_policys_front_ends_and_tenants_keep_its_own_paths(shared_api):
+    app, changes, _ = shared_api
     for origin in (FRONT_END, TENANT):
         for sent in spellings(f"{conftest.TEST_API}/changes").values():
             assert send(app, "POST", sent, origin).status_code == 200
