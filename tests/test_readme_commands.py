@@ -143,7 +143,10 @@ def test_every_session_of_the_docs_prints_what_it_shows(request, cookies, databa
     """Run in the bake as shown, but those calling the development server (tested against it below) and
     `flask cors probe` (which needs a deployment: the project's test_proxies.py runs it behind nginx). The
     example routes differ with the database answer, and so do the sessions that ask about them."""
-    project = request.getfixturevalue("default_project") if database == "postgresql" else bake(cookies, database=database)
+    if database == "postgresql":
+        project = request.getfixturevalue("default_project")
+    else:
+        project = bake(cookies, database=database)
     sessions = [
         (page, command, output, status)
         for page, command, output, status in docs_sessions(project)
