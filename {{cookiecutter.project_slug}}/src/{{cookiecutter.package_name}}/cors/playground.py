@@ -3,7 +3,8 @@
 Development only. One process serves, on loopback, until Ctrl-C:
 
 - the API, the project's own app, at http://127.0.0.1:5000, with CORS_ORIGINS set to the page's
-  allowed origin; every other setting is the project's own (.env, then the environment);
+  allowed origin; every other setting is the project's own (.env, then the environment). It gains one
+  route, the page's JSON POST (ECHO_ROUTE), so that the page changes nothing in the API's data;
 - the page at http://localhost:5001, the origin that policy allows, and the same page at
   http://localhost:5002, which it refuses: the same host on another port is another origin.
 
