@@ -10,8 +10,9 @@ A route that declares request models (flask-openapi3: a `body`, `query` or `path
 pydantic model) is sent a body built from its model, the model's first example if it has one, so that its
 success path runs: it must answer below 400 to the allowed origin and without an Origin, and a header
 set there fails, named. It is also sent a body with every field wrong: a 422 naming each field, with
-the policy's headers. {% if cookiecutter.database == "postgresql" %}Each request meets the database as sample_rows() leaves it: add a row
-there for each table a route reads by id. {% endif %}Other routes are sent no body, as a browser's bare request.
+the policy's headers. {% if cookiecutter.database == "postgresql" %}Each request meets a database with one row in each table, the row the
+sample path arguments name (sample_rows()): a route that reads a row by id, a table of the team's included,
+finds it. {% endif %}Other routes are sent no body, as a browser's bare request.
 
 A route with path arguments gets sample values; where none of SAMPLES fits its converter, add the
 route's endpoint to ENDPOINT_SAMPLES.
@@ -19,16 +20,26 @@ route's endpoint to ENDPOINT_SAMPLES.
 
 from __future__ import annotations
 
+{% if cookiecutter.database == "postgresql" -%}
+import enum
+{% endif -%}
 import inspect
 import typing
 import uuid
 from collections.abc import Iterator
+{%- if cookiecutter.database == "postgresql" %}
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+{%- endif %}
 from typing import Any
 
 import pytest
 from flask import Flask
 from pydantic import BaseModel, ValidationError
 {%- if cookiecutter.database == "postgresql" %}
+from sqlalchemy import Column
+from sqlalchemy import inspect as inspect_model
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 {%- endif %}
 from werkzeug.exceptions import HTTPException
@@ -42,7 +53,7 @@ from {{ cookiecutter.package_name }}.auth.models import User
 from {{ cookiecutter.package_name }}.cors.policy import CorsPolicy, policy_for
 from {{ cookiecutter.package_name }}.cors.report import policy_report
 {%- if cookiecutter.database == "postgresql" %}
-from {{ cookiecutter.package_name }}.models import Base, Item
+from {{ cookiecutter.package_name }}.models import Base
 {%- endif %}
 from {{ cookiecutter.package_name }}.policies import POLICIES
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -59,17 +70,68 @@ ENDPOINT_SAMPLES: dict[str, dict[str, object]] = {}
 REQUEST_MODEL_ARGUMENTS = ("path", "query", "body")
 {%- if cookiecutter.database == "postgresql" %}
 
+# The value each column of a sample row holds, by the column's Python type: SAMPLES' own, where a path argument
+# may name the row (an integer primary key is left to the database, which gives the first row 1).
+SAMPLE_COLUMN_VALUES: dict[type, object] = {
+    int: 1,
+    str: "sample",
+    uuid.UUID: uuid.UUID(int=1),
+    float: 1.5,
+    Decimal: Decimal(1),
+    bool: True,
+    bytes: b"sample",
+    datetime: datetime(2026, 1, 1, tzinfo=UTC),
+    date: date(2026, 1, 1),
+    time: time(0, 0),
+    dict: {},
+    list: [],
+}
+
+
+def fixed_rows() -> dict[str, Base]:
+    """{table: row} for the tables whose row must be a given one, not one of samples{% if cookiecutter.auth != "none" %}: the account each request
+    signs in with{% endif %}."""
+{%- if cookiecutter.auth != "none" %}
+    return {"user": User(email=conftest.EMAIL, password_hash=passwords.hash_password(conftest.PASSWORD))}
+{%- else %}
+    return {}
+{%- endif %}
+
+
+def column_sample(column: Column) -> object:
+    """SAMPLE_COLUMN_VALUES' value for `column`'s type (a TypeDecorator's: the type it stores); an enum's first
+    member."""
+    try:
+        kind = getattr(column.type, "impl_instance", column.type).python_type
+    except NotImplementedError:
+        kind = None
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return next(iter(kind))
+    if kind not in SAMPLE_COLUMN_VALUES:
+        pytest.fail(f"no sample value for column {column} ({column.type}): give its table a row in fixed_rows()")
+    return SAMPLE_COLUMN_VALUES[kind]
+
+
+def sample_row(model: type[Base]) -> Base:
+    """A row of `model` with a sample value in each column the database does not fill by itself: not the
+    numbered primary key, no column with a default, nothing where NULL is allowed. A foreign key gets the sample
+    of its type, which is the key of the row sample_rows() puts in the table it points to."""
+    values = {}
+    for attribute in inspect_model(model).column_attrs:
+        column = attribute.columns[0]
+        numbered = column is column.table.autoincrement_column
+        if not (numbered or column.nullable or column.default is not None or column.server_default is not None):
+            values[attribute.key] = column_sample(column)
+    return model(**values)
+
 
 def sample_rows() -> list[Base]:
-    """The rows the sample path arguments (SAMPLES: 1 first) find: one for each table a route reads by id.
-    Each is the first row of a new table, so it gets id 1 from the database, whose sequence then goes on
-    (an id given here would leave PostgreSQL's sequence at 1, and the next insert would collide)."""
-    return [
-        Item(name="Sample", quantity=1),
-{%- if cookiecutter.auth != "none" %}
-        User(email=conftest.EMAIL, password_hash=passwords.hash_password(conftest.PASSWORD)),
-{%- endif %}
-    ]
+    """One row in each table, in an order that puts a row before those pointing to it: the first row of a new
+    table, whose integer id the database makes 1, as the first of SAMPLES (an id given here would leave
+    PostgreSQL's sequence at 1, and the next insert would collide)."""
+    models = {mapper.local_table: mapper.class_ for mapper in Base.registry.mappers}
+    fixed = fixed_rows()
+    return [fixed.get(table.name) or sample_row(models[table]) for table in Base.metadata.sorted_tables]
 
 
 def reset_database(app: Flask) -> None:
@@ -78,7 +140,12 @@ def reset_database(app: Flask) -> None:
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
     with Session(engine) as session:
-        session.add_all(sample_rows())
+        for row in sample_rows():
+            session.add(row)
+            try:
+                session.flush()
+            except DBAPIError as error:
+                pytest.fail(f"table {row.__tablename__} refused its sample row ({error.orig}): add one to fixed_rows()")
         session.commit()
 {%- endif %}
 
