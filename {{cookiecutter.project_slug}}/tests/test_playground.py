@@ -193,13 +193,25 @@ class Playground(NamedTuple):
 
 
 @contextmanager
+def sigint_not_ignored() -> Iterator[None]:
+    """SIGINT handled here, not ignored, while a child starts: a shell starts its background jobs with SIGINT
+    ignored, as this run may be, and a child keeps an ignored signal, but starts with a handled one at its
+    default, so that Ctrl-C stops it."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
 def run_playground(folder: Path) -> Iterator[Playground]:
     """The playground as `python3 tasks.py playground` runs it, on free ports, with APP_ENV=development
     and no other variable; its URLs read from what it prints. Stopped at the end if still running."""
     log_path = folder / "playground.log"
     environ = {"PATH": os.environ["PATH"], "PYTHONPATH": str(PROJECT / "src"), "APP_ENV": "development"}
     command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.cors.playground", "--port", "0"]
-    with log_path.open("w") as log:
+    with log_path.open("w") as log, sigint_not_ignored():
         process = subprocess.Popen(command, cwd=folder, env=environ, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
