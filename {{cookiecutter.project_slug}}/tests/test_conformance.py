@@ -10,9 +10,9 @@ A route that declares request models (flask-openapi3: a `body`, `query` or `path
 pydantic model) is sent a body built from its model, the model's first example if it has one, so that its
 success path runs: it must answer below 400 to the allowed origin and without an Origin, and a header
 set there fails, named. It is also sent a body with every field wrong: a 422 naming each field, with
-the policy's headers. {% if cookiecutter.database == "postgresql" %}Each request meets a database with one row in each table, the row the
-sample path arguments name (sample_rows()): a route that reads a row by id, a table of the team's included,
-finds it. {% endif %}Other routes are sent no body, as a browser's bare request.
+the policy's headers. {% if cookiecutter.database == "postgresql" %}Each request meets a database with one row in the table of each model, the
+row the sample path arguments name (sample_rows()): a route that reads a row by id, in a table of the team's
+too, finds it. {% endif %}Other routes are sent no body, as a browser's bare request.
 
 A route with path arguments gets sample values; where none of SAMPLES fits its converter, add the
 route's endpoint to ENDPOINT_SAMPLES.
@@ -126,12 +126,14 @@ def sample_row(model: type[Base]) -> Base:
 
 
 def sample_rows() -> list[Base]:
-    """One row in each table, in an order that puts a row before those pointing to it: the first row of a new
-    table, whose integer id the database makes 1, as the first of SAMPLES (an id given here would leave
-    PostgreSQL's sequence at 1, and the next insert would collide)."""
+    """One row in the table of each model, in an order that puts a row before those pointing to it: the first row
+    of a new table, whose integer id the database makes 1, as the first of SAMPLES (an id given here would leave
+    PostgreSQL's sequence at 1, and the next insert would collide). A table without a model, one linking two
+    others, stays empty."""
     models = {mapper.local_table: mapper.class_ for mapper in Base.registry.mappers}
     fixed = fixed_rows()
-    return [fixed.get(table.name) or sample_row(models[table]) for table in Base.metadata.sorted_tables]
+    tables = [table for table in Base.metadata.sorted_tables if table in models]
+    return [fixed.get(table.name) or sample_row(models[table]) for table in tables]
 
 
 def reset_database(app: Flask) -> None:
