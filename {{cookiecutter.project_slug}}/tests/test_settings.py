@@ -12,6 +12,7 @@ from {{ cookiecutter.package_name }}.cors.policy import SETTING_DEFAULTS, Policy
 from {{ cookiecutter.package_name }}.policies import POLICIES
 from {{ cookiecutter.package_name }}.settings import (
     DEFAULTS,
+    DEPLOYED,
     ENVIRONMENTS,
     SOURCE_DEFAULT,
     SOURCE_DOTENV,
@@ -326,6 +327,19 @@ def test_load_settings_reads_the_process_environment_and_a_dotenv_file(clean_env
     settings = load_settings(str(dotenv))
     assert (settings.environment, settings.policy().max_age) == ("development", 120)
     assert settings.sources["APP_ENV"] == SOURCE_DOTENV
+
+
+@pytest.mark.parametrize("environment", DEPLOYED)
+def test_where_the_environment_says_it_is_deployed_the_dotenv_file_is_not_read(clean_environ, tmp_path, environment):
+    """A `flask` command run for a deployment from a checkout: the .env there holds development values."""
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("CORS_ORIGINS=http://localhost:3000\nCORS_MAX_AGE=60\n")
+    clean_environ.setenv("APP_ENV", environment)
+    clean_environ.setenv("CORS_ORIGINS", "https://app.example.com")
+    clean_environ.setenv("SECRET_KEY", conftest.SECRET_KEY)
+    settings = load_settings(str(dotenv))
+    assert settings.policy().allowlist.exact == {"https://app.example.com"}
+    assert settings.sources["CORS_MAX_AGE"] == SOURCE_DEFAULT
 
 
 def test_load_settings_without_a_dotenv_file_reads_the_environment_only(clean_environ, tmp_path):

@@ -279,11 +279,14 @@ def load_settings(
 ) -> Settings:
     """Read the process environment and, for local development, the .env file at `dotenv_path`.
 
-    `overrides` win over both, as environment variables: the playground's own CORS_ORIGINS. `serving`:
-    as for Settings.from_environ.
+    Where the environment itself says APP_ENV=staging or production, .env is not read: a `flask` command run
+    for a deployment from a checkout (a migration, a probe) uses the deployment's variables only, never the
+    development values a .env there holds. `overrides` win over both, as environment variables: the
+    playground's own CORS_ORIGINS. `serving`: as for Settings.from_environ.
     """
     environ = {**os.environ, **(overrides or {})}
-    if not (dotenv_path and os.path.isfile(dotenv_path)):
+    deployed = environ.get("APP_ENV") in DEPLOYED
+    if deployed or not (dotenv_path and os.path.isfile(dotenv_path)):
         return Settings.from_environ(environ, serving=serving)
     from dotenv import dotenv_values  # only where there is a .env: production starts without it
 
