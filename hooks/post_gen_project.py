@@ -45,7 +45,10 @@ def unselected_paths(
             f"src/{package}/{name}"
             for name in ("db.py", "models.py", "migrate.py", "migrations", "tenants.py", "api/items.py")
         ]
-        paths += [f"tests/{name}" for name in ("test_items.py", "test_migrations.py", "test_tenants.py", "postgres.py")]
+        paths += [
+            f"tests/{name}"
+            for name in ("test_items.py", "test_database.py", "test_migrations.py", "test_tenants.py", "postgres.py")
+        ]
         paths.append("docs/database.md")
     if auth == "none":
         paths += [f"src/{package}/{name}" for name in ("auth", "api/auth.py", "migrations/versions/0002_users.py")]

@@ -270,7 +270,8 @@ NO_SIGN_IN = [
             [
                 *(f"src/app/{name}" for name in ("db.py", "models.py", "migrate.py", "migrations", "tenants.py")),
                 "src/app/api/items.py",
-                *("tests/test_items.py", "tests/test_migrations.py", "tests/test_tenants.py", "tests/postgres.py"),
+                *("tests/test_items.py", "tests/test_database.py", "tests/test_migrations.py", "tests/test_tenants.py"),
+                "tests/postgres.py",
                 "docs/database.md",
                 *NO_SIGN_IN,
                 *("Dockerfile", ".dockerignore", "deploy", "docs/docker.md", ".github", ".pre-commit-config.yaml"),

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
-
-from {{ cookiecutter.package_name }} import db
 
 import conftest
 
@@ -79,17 +75,3 @@ def test_a_bad_page_is_a_422_naming_the_parameter(client, query):
     response = client.get(f"/api/items?{query}")
     assert response.status_code == 422
     assert set(response.json["error"]["fields"]) == {query.partition("=")[0]}
-
-
-def test_a_forked_worker_makes_its_own_engine_and_shares_no_connection(make_app):
-    """gunicorn forks its workers: an engine (and its pooled connections) made before the fork stays the master's."""
-    database = make_app(APP_ENV="testing", CORS_ORIGINS=FRONT_END).extensions[db.STATE_KEY]
-    before_fork = database.engine
-    read, write = os.pipe()
-    child = os.fork()
-    if child == 0:  # the worker: answer through the pipe, then leave without running pytest's exit handlers
-        os.write(write, b"own" if database.engine is not before_fork else b"shared")
-        os._exit(0)
-    os.waitpid(child, 0)
-    assert os.read(read, 6) == b"own"
-    assert database.engine is before_fork

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, make_url
+from flask import Flask, Response, current_app, g
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+from werkzeug.exceptions import Conflict
 
+from .errors import http_error_response
 from .settings import DatabaseSettings, database_required
 
 STATE_KEY = "database"
@@ -51,7 +54,9 @@ def make_engine(settings: DatabaseSettings) -> Engine:
     if url.get_backend_name() == "sqlite":
         memory = url.database in (None, "", ":memory:")
         pool = {"poolclass": StaticPool} if memory else {}
-        return create_engine(url, connect_args={"check_same_thread": False}, pool_pre_ping=True, **pool)
+        engine = create_engine(url, connect_args={"check_same_thread": False}, pool_pre_ping=True, **pool)
+        event.listen(engine, "connect", _enforce_foreign_keys)
+        return engine
     return create_engine(
         url,
         pool_pre_ping=True,
@@ -61,9 +66,27 @@ def make_engine(settings: DatabaseSettings) -> Engine:
     )
 
 
+def _enforce_foreign_keys(connection, _record) -> None:
+    """SQLite checks foreign keys only on connections that ask: each one asks, so that a row still pointed to
+    is kept on a developer's machine as PostgreSQL keeps it, not deleted to leave the rows pointing at nothing."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
 def init_app(app: Flask, settings: DatabaseSettings) -> None:
     app.extensions[STATE_KEY] = Database(settings)
     app.teardown_appcontext(_close_session)
+    app.register_error_handler(IntegrityError, _conflict)
+
+
+def _conflict(error: IntegrityError) -> Response:
+    """A write the database's constraints refuse (a value already taken, a row others still point to) is the
+    request's conflict with what is stored: a 409. The database's own words go to the log, not to the client."""
+    current_app.logger.warning("The database refused a write: %s", str(error.orig).strip())
+    return http_error_response(
+        Conflict("This change conflicts with what is stored: a value already taken, or a row others point to.")
+    )
 
 
 def session() -> Session:

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, Unprocessabl
 
 
 def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error_response)
     app.register_error_handler(Exception, _unexpected_error)
 
 
@@ -26,7 +26,8 @@ def validation_error_response(error: ValidationError) -> Response:
     return response
 
 
-def _http_error(error: HTTPException):
+def http_error_response(error: HTTPException) -> Response:
+    """`error` in the usual shape: {"error": {"status", "title", "detail"}}."""
     response = jsonify(error={"status": error.code, "title": error.name, "detail": error.description})
     response.status_code = error.code
     # Keep headers the error defines, such as Allow on a 405.
@@ -39,4 +40,4 @@ def _http_error(error: HTTPException):
 def _unexpected_error(error: Exception):
     """Log the traceback for the operator; the client learns only that the server failed."""
     current_app.logger.exception("Unhandled exception", exc_info=error)
-    return _http_error(InternalServerError())
+    return http_error_response(InternalServerError())

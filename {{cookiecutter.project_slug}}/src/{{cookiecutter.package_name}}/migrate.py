@@ -47,10 +47,11 @@ def alembic_config() -> Config:
 @click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
 def db_command(arguments: tuple[str, ...]) -> None:
     """Alembic's commands on the app's database: upgrade, downgrade, revision, check, current, history..."""
+    # Alembic announces each of its plugins at INFO as it loads them, on every command: noise beside what the
+    # migrations say.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from alembic.config import CommandLine
 
-    # Alembic announces each of its plugins at INFO on every command: noise beside what the migrations say.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     alembic = CommandLine(prog="flask db")
     options = alembic.parser.parse_args(arguments)
     if not hasattr(options, "cmd"):
@@ -61,5 +62,5 @@ def db_command(arguments: tuple[str, ...]) -> None:
         # A migration that fails stops here, with the database's own words and not a traceback; on
         # PostgreSQL (transactional DDL) nothing of it was applied. The deploy stops: its exit status is 1.
         url = make_url(current_app.extensions["settings"].database.url).render_as_string(hide_password=True)
-        reason = str(getattr(error, "orig", None) or error).strip()
-        raise click.ClickException(f"migration failed on {url}: {reason}") from None
+        cause = getattr(error, "orig", None) or error
+        raise click.ClickException(f"migration failed on {url}: {type(cause).__name__}: {str(cause).strip()}") from None

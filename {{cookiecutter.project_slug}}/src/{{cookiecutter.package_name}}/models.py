@@ -1,5 +1,5 @@
 """The team's tables, as typed SQLAlchemy 2 classes. A change here needs a migration:
-`python -m {{ cookiecutter.package_name }}.migrate revision --autogenerate -m "what changed"` (docs/database.md)."""
+`.venv/bin/flask --app {{ cookiecutter.package_name }} db revision --autogenerate -m "what changed"` (docs/database.md)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,11 @@
 """Alembic runs this for every command: the app's engine, models.py's tables."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import context
 from flask import current_app
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from {{ cookiecutter.package_name }} import db
 from {{ cookiecutter.package_name }}.models import Base
@@ -11,8 +14,25 @@ from {{ cookiecutter.package_name }}.models import Base
 MIGRATION_LOCK = 7_351_001
 
 
+@contextmanager
+def foreign_keys_unchecked_on_sqlite(connection: Connection) -> Iterator[None]:
+    """SQLite changes a table by copying it and dropping the original (Alembic's batch mode): foreign keys checked
+    meanwhile would refuse to drop a table that rows point to. Unchecked for the migrations, as SQLite lets them
+    be switched only outside a transaction; checked again after, as db.py has every connection check them."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        connection.commit()
+    try:
+        yield
+    finally:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+            connection.commit()
+
+
 def run_migrations() -> None:
-    with db.engine(current_app).connect() as connection:
+    with db.engine(current_app).connect() as connection, foreign_keys_unchecked_on_sqlite(connection):
         context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":
