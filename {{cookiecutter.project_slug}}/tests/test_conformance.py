@@ -10,9 +10,10 @@ A route that declares request models (flask-openapi3: a `body`, `query` or `path
 pydantic model) is sent a body built from its model, the model's first example if it has one, so that its
 success path runs: it must answer below 400 to the allowed origin and without an Origin, and a header
 set there fails, named. It is also sent a body with every field wrong: a 422 naming each field, with
-the policy's headers. {% if cookiecutter.database == "postgresql" %}Each request meets a database with one row in the table of each model, the
-row the sample path arguments name (sample_rows()): a route that reads a row by id, in a table of the team's
-too, finds it. {% endif %}Other routes are sent no body, as a browser's bare request.
+the policy's headers. {% if cookiecutter.database == "postgresql" %}Each request meets a database with two rows in the table of each model
+(sample_rows()): the first, which the sample path arguments name, is the one a route reads, changes or
+deletes by id, in a table of the team's too; the rows of other tables point to the second.
+{% endif %}Other routes are sent no body, as a browser's bare request.
 
 A route with path arguments gets sample values; where none of SAMPLES fits its converter, add the
 route's endpoint to ENDPOINT_SAMPLES.
@@ -70,27 +71,34 @@ ENDPOINT_SAMPLES: dict[str, dict[str, object]] = {}
 REQUEST_MODEL_ARGUMENTS = ("path", "query", "body")
 {%- if cookiecutter.database == "postgresql" %}
 
-# The value each column of a sample row holds, by the column's Python type: SAMPLES' own, where a path argument
-# may name the row (an integer primary key is left to the database, which gives the first row 1).
-SAMPLE_COLUMN_VALUES: dict[type, object] = {
-    int: 1,
-    str: "sample",
-    uuid.UUID: uuid.UUID(int=1),
-    float: 1.5,
-    Decimal: Decimal(1),
-    bool: True,
-    bytes: b"sample",
-    datetime: datetime(2026, 1, 1, tzinfo=UTC),
-    date: date(2026, 1, 1),
-    time: time(0, 0),
-    dict: {},
-    list: [],
-}
+# Each table gets two rows. The first, which the sample path arguments name (SAMPLES: 1, "sample"...), no row
+# points to, so that a DELETE of it succeeds; the rows of other tables point to the second.
+NAMED_ROW, POINTED_TO_ROW = 1, 2
+
+
+def typed_sample(kind: type, row: int) -> object:
+    """The value of a column of Python type `kind` in sample row `row` (1 or 2), SAMPLES' own in row 1; None
+    for a type without a sample."""
+    samples = {
+        int: row,
+        str: "sample" if row == NAMED_ROW else f"sample-{row}",
+        uuid.UUID: uuid.UUID(int=row),
+        float: row + 0.5,
+        Decimal: Decimal(row),
+        bool: True,
+        bytes: f"sample-{row}".encode(),
+        datetime: datetime(2026, 1, row, tzinfo=UTC),
+        date: date(2026, 1, row),
+        time: time(0, row),
+        dict: {},
+        list: [],
+    }
+    return samples.get(kind)
 
 
 def fixed_rows() -> dict[str, Base]:
-    """{table: row} for the tables whose row must be a given one, not one of samples{% if cookiecutter.auth != "none" %}: the account each request
-    signs in with{% endif %}."""
+    """{table: row} for the tables whose first row must be a given one, not one of samples{% if cookiecutter.auth != "none" %}: the account each
+    request signs in with{% endif %}."""
 {%- if cookiecutter.auth != "none" %}
     return {"user": User(email=conftest.EMAIL, password_hash=passwords.hash_password(conftest.PASSWORD))}
 {%- else %}
@@ -98,42 +106,45 @@ def fixed_rows() -> dict[str, Base]:
 {%- endif %}
 
 
-def column_sample(column: Column) -> object:
-    """SAMPLE_COLUMN_VALUES' value for `column`'s type (a TypeDecorator's: the type it stores); an enum's first
-    member."""
+def column_sample(column: Column, row: int) -> object:
+    """typed_sample() for `column`'s type (a TypeDecorator's: the type it stores); an enum's first member."""
     try:
         kind = getattr(column.type, "impl_instance", column.type).python_type
     except NotImplementedError:
         kind = None
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         return next(iter(kind))
-    if kind not in SAMPLE_COLUMN_VALUES:
+    value = typed_sample(kind, row)
+    if value is None:
         pytest.fail(f"no sample value for column {column} ({column.type}): give its table a row in fixed_rows()")
-    return SAMPLE_COLUMN_VALUES[kind]
+    return value
 
 
-def sample_row(model: type[Base]) -> Base:
-    """A row of `model` with a sample value in each column the database does not fill by itself: not the
-    numbered primary key, no column with a default, nothing where NULL is allowed. A foreign key gets the sample
-    of its type, which is the key of the row sample_rows() puts in the table it points to."""
+def sample_row(model: type[Base], row: int) -> Base:
+    """Row `row` of `model`, with a sample value in each column the database does not fill by itself: not the
+    numbered primary key, no column with a default, nothing where NULL is allowed. A foreign key gets the key of
+    POINTED_TO_ROW in the table it points to."""
     values = {}
     for attribute in inspect_model(model).column_attrs:
         column = attribute.columns[0]
         numbered = column is column.table.autoincrement_column
         if not (numbered or column.nullable or column.default is not None or column.server_default is not None):
-            values[attribute.key] = column_sample(column)
+            values[attribute.key] = column_sample(column, POINTED_TO_ROW if column.foreign_keys else row)
     return model(**values)
 
 
 def sample_rows() -> list[Base]:
-    """One row in the table of each model, in an order that puts a row before those pointing to it: the first row
-    of a new table, whose integer id the database makes 1, as the first of SAMPLES (an id given here would leave
-    PostgreSQL's sequence at 1, and the next insert would collide). A table without a model, one linking two
-    others, stays empty."""
+    """Two rows in the table of each model, in an order that puts a row before those pointing to it. A new
+    table's integer ids are made by the database, 1 then 2 (ids given here would leave PostgreSQL's sequence
+    behind, and the next insert would collide). A table without a model, one linking two others, stays empty."""
     models = {mapper.local_table: mapper.class_ for mapper in Base.registry.mappers}
     fixed = fixed_rows()
     tables = [table for table in Base.metadata.sorted_tables if table in models]
-    return [fixed.get(table.name) or sample_row(models[table]) for table in tables]
+    return [
+        fixed[table.name] if row == NAMED_ROW and table.name in fixed else sample_row(models[table], row)
+        for table in tables
+        for row in (NAMED_ROW, POINTED_TO_ROW)
+    ]
 
 
 def reset_database(app: Flask) -> None:
