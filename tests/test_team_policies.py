@@ -305,14 +305,58 @@ def read_order(path: OrderPath):
 """
 
 
-def test_a_header_on_the_success_path_of_a_team_route_fails_the_baked_suite_naming_it(cookies):
-    project = bake(cookies)
-    (project / "src" / "my_api" / "api" / "orders.py").write_text(ORDERS_MODULE)
+# Routes a team writes, one failing with a server error, one guarded by an API key: the conformance test's
+# ENDPOINT_HEADERS gives the walk the key, so that only the failing route fails it.
+FAILING_ORDERS_MODULE = """
+from flask import abort, request
+from flask_openapi3 import APIBlueprint
+from pydantic import BaseModel
+
+blueprint = APIBlueprint("orders", __name__, url_prefix="/api/orders")
+
+
+class Period(BaseModel):
+    month: int = 1
+
+
+@blueprint.get("")
+def list_orders():
+    raise RuntimeError("the orders are not there")
+
+
+@blueprint.get("/summary")
+def summary(query: Period):
+    if request.headers.get("X-API-Key") != "sample-key":
+        abort(401)
+    return {"month": query.month, "orders": 0}
+"""
+ENDPOINT_HEADERS = "ENDPOINT_HEADERS: dict[str, dict[str, str]] = {}"
+
+
+def walk_with_orders(project: Path, module: str) -> tuple[str, list[str]]:
+    """The output of the baked conformance test, failing, with api/orders.py holding `module`, and the requests
+    that failed it ("GET /api/orders/1")."""
+    (project / "src" / "my_api" / "api" / "orders.py").write_text(module)
     with (project / "src" / "my_api" / "api" / "__init__.py").open("a") as api:
         api.write("\nfrom . import orders  # noqa: E402\n\nblueprints = (*blueprints, orders.blueprint)\n")
     result = run_project_suite(project, "tests/test_conformance.py")
     assert result.returncode == 1, result.stdout[-3000:]
-    failed = re.findall(r"^FAILED \S+\[sqlite-(\w+ \S+)\]", result.stdout, re.MULTILINE)
-    assert sorted(failed) == ["GET /api/orders/1", "POST /api/orders"], result.stdout[-3000:]
+    return result.stdout, sorted(re.findall(r"^FAILED \S+\[sqlite-(\w+ \S+)\]", result.stdout, re.MULTILINE))
+
+
+def test_a_header_on_the_success_path_of_a_team_route_fails_the_baked_suite_naming_it(cookies):
+    output, failed = walk_with_orders(bake(cookies), ORDERS_MODULE)
+    assert failed == ["GET /api/orders/1", "POST /api/orders"], output[-3000:]
     for route, view in (("/api/orders", "create_order"), ("/api/orders/<int:order_id>", "read_order")):
-        assert f"route {route} (view orders.{view}) set Access-Control-Allow-Origin itself" in result.stdout
+        assert f"route {route} (view orders.{view}) set Access-Control-Allow-Origin itself" in output
+
+
+def test_a_server_error_of_a_team_route_fails_the_baked_suite_naming_it_and_a_route_given_its_header_passes(cookies):
+    project = bake(cookies)
+    walk = project / "tests" / "test_conformance.py"
+    assert ENDPOINT_HEADERS in walk.read_text()
+    keyed = 'ENDPOINT_HEADERS: dict[str, dict[str, str]] = {"orders.summary": {"X-API-Key": "sample-key"}}'
+    walk.write_text(walk.read_text().replace(ENDPOINT_HEADERS, keyed))
+    output, failed = walk_with_orders(project, FAILING_ORDERS_MODULE)
+    assert failed == ["GET /api/orders"], output[-3000:]
+    assert "a server error, a bug in the route: GET /api/orders (route /api/orders, policy 'default')" in output

@@ -15,8 +15,13 @@ the policy's headers. {% if cookiecutter.database == "postgresql" %}Each request
 deletes by id, in a table of the team's too; the rows of other tables point to the second.
 {% endif %}Other routes are sent no body, as a browser's bare request.
 
+Whatever a route is sent, it must answer below 500: a 400, 401 or 404 to a bare request is an answer, a
+500 a bug in the view.
+
 A route with path arguments gets sample values; where none of SAMPLES fits its converter, add the
-route's endpoint to ENDPOINT_SAMPLES.
+route's endpoint to ENDPOINT_SAMPLES. A route that needs a header of its own (a token, an API key) gets it
+from ENDPOINT_HEADERS, with every request the walk sends it but the preflight, which a browser sends
+without credentials.
 """
 
 from __future__ import annotations
@@ -67,6 +72,9 @@ REFUSED = "https://refused.example.net"
 SAMPLES = (1, "sample", uuid.UUID(int=1), 1.5)
 # {endpoint: {argument: value}} for routes whose converters take none of SAMPLES.
 ENDPOINT_SAMPLES: dict[str, dict[str, object]] = {}
+# {endpoint: {header: value}} for routes that need a header to reach their success path: {"reports.summary":
+# {"X-API-Key": "sample-key"}}. It wins over the sample user's credentials, and the walk's Origin over it.
+ENDPOINT_HEADERS: dict[str, dict[str, str]] = {}
 # The arguments through which flask-openapi3 hands a view its validated request.
 REQUEST_MODEL_ARGUMENTS = ("path", "query", "body")
 {%- if cookiecutter.database == "postgresql" %}
@@ -295,13 +303,16 @@ def test_every_covered_route_answers_as_its_policy_says(app, method, path, route
 {%- if cookiecutter.database == "postgresql" %}
         reset_database(app)
 {%- endif %}
+        headers = {**ENDPOINT_HEADERS.get(endpoint, {}), **headers}
 {%- if cookiecutter.auth != "none" %}
         # As the sample user, signed in: a route that needs one reaches its success path too.
         headers = {**conftest.credentials_of(conftest.login(client)), **headers}
 {%- endif %}
         response = client.open(path, method=method, headers=headers, **content)
         where = f"{method} {path} (route {route}, policy {policy.name!r}), answered {response.status}"
-        return response, f"{where}: {response.get_data(as_text=True)[:400]}"
+        context = f"{where}: {response.get_data(as_text=True)[:400]}"
+        assert response.status_code < 500, f"a server error, a bug in the route: {context}"
+        return response, context
 
     allowed, context = send({"Origin": ALLOWED}, **body)
     assert conftest.cors_headers(allowed) == expected_simple(policy, ALLOWED), context
@@ -329,6 +340,7 @@ def test_every_covered_route_answers_as_its_policy_says(app, method, path, route
     asked = {"Origin": ALLOWED, "Access-Control-Request-Method": method}
     preflight = client.options(path, headers=asked)
     methods = {item.strip() for item in preflight.headers.get("Access-Control-Allow-Methods", "").split(",")}
-    assert preflight.status_code == 204, f"preflight of {method} {path}"
-    assert preflight.headers["Access-Control-Allow-Origin"] == ("*" if policy.public else ALLOWED)
-    assert (method in methods) == (method in policy.allow_methods), f"preflight of {method} {path}: {methods}"
+    context = f"preflight of {method} {path} (route {route}, policy {policy.name!r}), answered {preflight.status}"
+    assert preflight.status_code == 204, context
+    assert preflight.headers["Access-Control-Allow-Origin"] == ("*" if policy.public else ALLOWED), context
+    assert (method in methods) == (method in policy.allow_methods), f"{context}: {methods}"
