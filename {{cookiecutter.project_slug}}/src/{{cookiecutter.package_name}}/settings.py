@@ -279,19 +279,33 @@ def load_settings(
 ) -> Settings:
     """Read the process environment and, for local development, the .env file at `dotenv_path`.
 
-    Where the environment itself says APP_ENV=staging or production, .env is not read: a `flask` command run
-    for a deployment from a checkout (a migration, a probe) uses the deployment's variables only, never the
-    development values a .env there holds. `overrides` win over both, as environment variables: the
-    playground's own CORS_ORIGINS. `serving`: as for Settings.from_environ.
+    Where the environment itself says APP_ENV=staging or production (not a copy of .env's), .env does not
+    count: a `flask` command run for a deployment from a checkout (a migration, a probe) uses the deployment's
+    variables only, never the development values a .env there holds. `overrides` win over both, as environment
+    variables: the playground's own CORS_ORIGINS. `serving`: as for Settings.from_environ.
     """
     environ = {**os.environ, **(overrides or {})}
-    deployed = environ.get("APP_ENV") in DEPLOYED
-    if deployed or not (dotenv_path and os.path.isfile(dotenv_path)):
+    if not (dotenv_path and os.path.isfile(dotenv_path)):
         return Settings.from_environ(environ, serving=serving)
     from dotenv import dotenv_values  # only where there is a .env: production starts without it
 
     dotenv = dotenv_values(dotenv_path)
+    if environ.get("APP_ENV") in DEPLOYED and environ["APP_ENV"] != dotenv.get("APP_ENV"):
+        _refuse_copies_of_dotenv(environ, dotenv, dotenv_path)
+        return Settings.from_environ(environ, serving=serving)
     return Settings.from_environ(environ, dotenv, serving=serving)
+
+
+def _refuse_copies_of_dotenv(environ: Mapping[str, str], dotenv: Mapping[str, str | None], path: str) -> None:
+    """The `flask` command copies .env into the environment before the app loads (unless FLASK_SKIP_DOTENV=1),
+    where they cannot be told from the deployment's own: for a deployment, a variable equal to .env's is refused."""
+    copied = sorted(name for name, value in dotenv.items() if name != "APP_ENV" and environ.get(name) == value)
+    if copied:
+        raise SettingsError(
+            f"APP_ENV={environ['APP_ENV']} is a deployment's, but the flask command loaded {path}'s development "
+            f"values into the environment ({', '.join(copied)}): run it where there is no {path}, or with "
+            "FLASK_SKIP_DOTENV=1"
+        )
 
 
 def policy_defaults(declaration: Policy) -> dict[str, str]:
