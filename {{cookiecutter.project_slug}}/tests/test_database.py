@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, delete, insert
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from {{ cookiecutter.package_name }} import db
@@ -27,20 +27,33 @@ CHILDREN = Table(
     Column("id", Integer, primary_key=True),
     Column("parent_id", ForeignKey(PARENTS.c.id), nullable=False),
 )
-# A route of the tests' own that stores a parent named "taken".
-STORE_ROUTE = f"{conftest.TEST_API}/parents"
+# Routes of the tests' own: one stores a parent named "taken", the other a child without its parent, a bug.
+PARENT_ROUTE = f"{conftest.TEST_API}/parents"
+ORPHAN_ROUTE = f"{conftest.TEST_API}/orphans"
 
 
 @pytest.fixture
 def app(make_database_app) -> Iterator[Flask]:
-    """The app on its database with the models' tables and TEST_TABLES, and STORE_ROUTE."""
+    """The app on its database with the models' tables and TEST_TABLES, PARENT_ROUTE and ORPHAN_ROUTE; each
+    answer is made after a read through the request's session, as a team's after_request hook might."""
     app = make_database_app(CORS_ORIGINS=FRONT_END)
 
-    @app.post(STORE_ROUTE)
+    @app.post(PARENT_ROUTE)
     def store_a_parent():
         db.session().execute(insert(PARENTS).values(name="taken"))
         db.session().commit()
         return "", 204
+
+    @app.post(ORPHAN_ROUTE)
+    def store_an_orphan():
+        db.session().execute(insert(CHILDREN).values(parent_id=None))
+        db.session().commit()
+        return "", 204
+
+    @app.after_request
+    def read_after_the_view(response):
+        db.session().execute(select(func.count()).select_from(PARENTS))
+        return response
 
     TEST_TABLES.create_all(db.engine(app))
     yield app
@@ -56,13 +69,17 @@ def test_a_row_that_another_points_to_is_kept(app):
         connection.execute(delete(PARENTS))
 
 
-def test_a_write_the_database_refuses_is_a_json_409_with_the_policy_s_headers(app, caplog):
+def test_a_value_already_taken_is_a_json_409_with_the_policy_s_headers(app, caplog):
     client = app.test_client()
-    assert client.post(STORE_ROUTE, headers={"Origin": FRONT_END}).status_code == 204
-    refused = client.post(STORE_ROUTE, headers={"Origin": FRONT_END})
+    assert client.post(PARENT_ROUTE, headers={"Origin": FRONT_END}).status_code == 204
+    refused = client.post(PARENT_ROUTE, headers={"Origin": FRONT_END})
     conftest.assert_json_error(refused, 409)
     assert refused.headers["Access-Control-Allow-Origin"] == FRONT_END
     assert "The database refused a write" in caplog.text
+
+
+def test_another_refusal_of_the_database_is_a_bug_in_the_view_a_json_500(app):
+    conftest.assert_json_error(app.test_client().post(ORPHAN_ROUTE, headers={"Origin": FRONT_END}), 500)
 
 
 def test_a_forked_worker_makes_its_own_engine_and_shares_no_connection(make_app):

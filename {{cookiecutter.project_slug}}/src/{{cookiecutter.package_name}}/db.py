@@ -80,9 +80,22 @@ def init_app(app: Flask, settings: DatabaseSettings) -> None:
     app.register_error_handler(IntegrityError, _conflict)
 
 
+# The constraint failures that are a request's conflict with what is stored: PostgreSQL's SQLSTATEs and
+# SQLite's error names for a unique value already taken and a row others point to (or a missing one pointed to).
+CONFLICTS = frozenset(
+    {"23505", "23503", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_FOREIGNKEY"}
+)
+
+
 def _conflict(error: IntegrityError) -> Response:
-    """A write the database's constraints refuse (a value already taken, a row others still point to) is the
-    request's conflict with what is stored: a 409. The database's own words go to the log, not to the client."""
+    """A write that a unique or foreign key refuses is a 409; the database's own words go to the log, not to the
+    client. Any other refusal (a NULL where none is allowed) is a bug in the view: raised again, a 500."""
+    pending = g.get("db_session")
+    if pending is not None:
+        pending.rollback()  # usable again by whatever runs after the view, an after_request hook say
+    kind = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "sqlite_errorname", None)
+    if kind not in CONFLICTS:
+        raise error
     current_app.logger.warning("The database refused a write: %s", str(error.orig).strip())
     return http_error_response(
         Conflict("This change conflicts with what is stored: a value already taken, or a row others point to.")
