@@ -34,7 +34,7 @@ import typing
 import uuid
 from collections.abc import Iterator
 {%- if cookiecutter.database == "postgresql" %}
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 {%- endif %}
 from typing import Any
@@ -45,7 +45,7 @@ from pydantic import BaseModel, ValidationError
 {%- if cookiecutter.database == "postgresql" %}
 from sqlalchemy import Column
 from sqlalchemy import inspect as inspect_model
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 {%- endif %}
 from werkzeug.exceptions import HTTPException
@@ -87,57 +87,77 @@ NAMED_ROW, POINTED_TO_ROW = 1, 2
 def typed_sample(kind: type, row: int) -> object:
     """The value of a column of Python type `kind` in sample row `row` (1 or 2), SAMPLES' own in row 1; None
     for a type without a sample."""
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        members = list(kind)
+        return members[(row - 1) % len(members)]
     samples = {
         int: row,
         str: "sample" if row == NAMED_ROW else f"sample-{row}",
         uuid.UUID: uuid.UUID(int=row),
         float: row + 0.5,
         Decimal: Decimal(row),
-        bool: True,
+        bool: row == NAMED_ROW,
         bytes: f"sample-{row}".encode(),
         datetime: datetime(2026, 1, row, tzinfo=UTC),
         date: date(2026, 1, row),
         time: time(0, row),
+        timedelta: timedelta(minutes=row),
         dict: {},
         list: [],
     }
     return samples.get(kind)
 
 
-def fixed_rows() -> dict[str, Base]:
-    """{table: row} for the tables whose first row must be a given one, not one of samples{% if cookiecutter.auth != "none" %}: the account each
-    request signs in with{% endif %}."""
+def fixed_rows() -> dict[str, tuple[Base, ...]]:
+    """{table: its rows} for the tables whose rows must be given ones, not samples{% if cookiecutter.auth != "none" %}: the account each request signs
+    in with, and another{% else %}. A one-to-one table, say, whose
+    two sample rows point to the first two rows of the other table, may have a single row here, pointing to
+    POINTED_TO_ROW there, so that a DELETE of the first there succeeds{% endif %}."""
 {%- if cookiecutter.auth != "none" %}
-    return {"user": User(email=conftest.EMAIL, password_hash=passwords.hash_password(conftest.PASSWORD))}
+    return {
+        "user": tuple(
+            User(email=email, password_hash=passwords.hash_password(conftest.PASSWORD))
+            for email in (conftest.EMAIL, f"other-{conftest.EMAIL}")
+        )
+    }
 {%- else %}
     return {}
 {%- endif %}
 
 
 def column_sample(column: Column, row: int) -> object:
-    """typed_sample() for `column`'s type (a TypeDecorator's: the type it stores); an enum's first member."""
-    try:
-        kind = getattr(column.type, "impl_instance", column.type).python_type
-    except NotImplementedError:
-        kind = None
-    if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        return next(iter(kind))
+    """typed_sample() for `column`'s Python type (a TypeDecorator's own, else the type it stores), cut to the
+    column's length."""
+    kind = None
+    for column_type in (column.type, getattr(column.type, "impl_instance", None)):
+        try:
+            kind = column_type.python_type
+        except (AttributeError, NotImplementedError):
+            continue
+        if kind is not object:
+            break
     value = typed_sample(kind, row)
     if value is None:
-        pytest.fail(f"no sample value for column {column} ({column.type}): give its table a row in fixed_rows()")
-    return value
+        pytest.fail(f"no sample value for column {column} ({column.type}): give its table rows in fixed_rows()")
+    length = getattr(column.type, "length", None)
+    return value[-length:] if isinstance(value, str) and length else value
 
 
 def sample_row(model: type[Base], row: int) -> Base:
     """Row `row` of `model`, with a sample value in each column the database does not fill by itself: not the
-    numbered primary key, no column with a default, nothing where NULL is allowed. A foreign key gets the key of
-    POINTED_TO_ROW in the table it points to."""
+    numbered primary key, no other column with a default, nothing where NULL is allowed. A foreign key gets the
+    key of POINTED_TO_ROW in the table it points to, unless it must differ from row to row (it is unique, or
+    part of the primary key): then that of the same row there (fixed_rows() may do otherwise)."""
     values = {}
     for attribute in inspect_model(model).column_attrs:
         column = attribute.columns[0]
-        numbered = column is column.table.autoincrement_column
-        if not (numbered or column.nullable or column.default is not None or column.server_default is not None):
-            values[attribute.key] = column_sample(column, POINTED_TO_ROW if column.foreign_keys else row)
+        if column is column.table.autoincrement_column or column.nullable:
+            continue
+        if not column.primary_key and (column.default is not None or column.server_default is not None):
+            continue
+        distinct = column.primary_key or column.unique
+        target = POINTED_TO_ROW if column.foreign_keys and not distinct else row
+        values[attribute.key] = column_sample(column, target)
     return model(**values)
 
 
@@ -147,26 +167,33 @@ def sample_rows() -> list[Base]:
     behind, and the next insert would collide). A table without a model, one linking two others, stays empty."""
     models = {mapper.local_table: mapper.class_ for mapper in Base.registry.mappers}
     fixed = fixed_rows()
-    tables = [table for table in Base.metadata.sorted_tables if table in models]
-    return [
-        fixed[table.name] if row == NAMED_ROW and table.name in fixed else sample_row(models[table], row)
-        for table in tables
-        for row in (NAMED_ROW, POINTED_TO_ROW)
-    ]
+    rows = []
+    for table in Base.metadata.sorted_tables:
+        if table in models:
+            rows += fixed.get(table.name) or [sample_row(models[table], row) for row in (NAMED_ROW, POINTED_TO_ROW)]
+    return rows
 
 
 def reset_database(app: Flask) -> None:
-    """Empty tables holding sample_rows(): a DELETE sent before must not change what the next request finds."""
+    """The tables emptied, then given sample_rows(): a DELETE sent before must not change what the next request
+    finds. Emptied, not made again, so that the types they use (a PostgreSQL enum) stay the ones the connections
+    know; ids start at 1 again, as PostgreSQL's sequences restart and SQLite numbers after the largest id there."""
     engine = db.engine(app)
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            quote = connection.dialect.identifier_preparer.format_table
+            tables = ", ".join(quote(table) for table in Base.metadata.sorted_tables)
+            connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
     with Session(engine) as session:
         for row in sample_rows():
             session.add(row)
             try:
                 session.flush()
-            except DBAPIError as error:
-                pytest.fail(f"table {row.__tablename__} refused its sample row ({error.orig}): add one to fixed_rows()")
+            except SQLAlchemyError as error:
+                pytest.fail(f"table {row.__tablename__} refused a sample row ({error}): give its rows in fixed_rows()")
         session.commit()
 {%- endif %}
 
@@ -271,11 +298,11 @@ def expected_simple(policy: CorsPolicy, origin: str) -> dict[str, str]:
 {% if cookiecutter.database == "postgresql" -%}
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
-    """On SQLite in memory; with `pytest -m postgres`, on a real PostgreSQL server too, left empty after."""
-    if request.param == "sqlite":
-        yield conformance_app()
-        return
-    app = conformance_app(request.getfixturevalue("postgres_url"))
+    """On SQLite in memory; with `pytest -m postgres`, on a real PostgreSQL server too: the models' tables made
+    for the walk, and dropped after it."""
+    database_url = conftest.TEST_DATABASE_URL if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    app = conformance_app(database_url)
+    Base.metadata.create_all(db.engine(app))
     yield app
     Base.metadata.drop_all(db.engine(app))
 {%- else -%}

@@ -280,7 +280,7 @@ def load_settings(
     """Read the process environment and, for local development, the .env file at `dotenv_path`.
 
     Where the environment itself says APP_ENV=staging or production (not a copy of .env's), .env does not
-    count: a `flask` command run for a deployment from a checkout (a migration, a probe) uses the deployment's
+    count: a `flask` command run for a deployment from a checkout (a probe, a migration) uses the deployment's
     variables only, never the development values a .env there holds. `overrides` win over both, as environment
     variables: the playground's own CORS_ORIGINS. `serving`: as for Settings.from_environ.
     """
@@ -291,21 +291,14 @@ def load_settings(
 
     dotenv = dotenv_values(dotenv_path)
     if environ.get("APP_ENV") in DEPLOYED and environ["APP_ENV"] != dotenv.get("APP_ENV"):
-        _refuse_copies_of_dotenv(environ, dotenv, dotenv_path)
-        return Settings.from_environ(environ, serving=serving)
+        return Settings.from_environ(_without_copies_of(dotenv, environ), serving=serving)
     return Settings.from_environ(environ, dotenv, serving=serving)
 
 
-def _refuse_copies_of_dotenv(environ: Mapping[str, str], dotenv: Mapping[str, str | None], path: str) -> None:
-    """The `flask` command copies .env into the environment before the app loads (unless FLASK_SKIP_DOTENV=1),
-    where they cannot be told from the deployment's own: for a deployment, a variable equal to .env's is refused."""
-    copied = sorted(name for name, value in dotenv.items() if name != "APP_ENV" and environ.get(name) == value)
-    if copied:
-        raise SettingsError(
-            f"APP_ENV={environ['APP_ENV']} is a deployment's, but the flask command loaded {path}'s development "
-            f"values into the environment ({', '.join(copied)}): run it where there is no {path}, or with "
-            "FLASK_SKIP_DOTENV=1"
-        )
+def _without_copies_of(dotenv: Mapping[str, str | None], environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` without the values the `flask` command copied from .env before the app loaded (it does unless
+    FLASK_SKIP_DOTENV=1): those equal to .env's, which count as .env's, as Settings.from_environ reports them."""
+    return {name: value for name, value in environ.items() if name == "APP_ENV" or dotenv.get(name) != value}
 
 
 def policy_defaults(declaration: Policy) -> dict[str, str]:
