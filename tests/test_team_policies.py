@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import DEPLOYED_DATABASE, assert_opt_in_tests_pass, bake, run_project_suite, serve_with_gunicorn
+from conftest import DEPLOYED_DATABASE, assert_opt_in_tests_pass, bake, run, run_project_suite, serve_with_gunicorn
 
 TENANT = "https://shop.tenant-one.example"
 PARTNER = "https://portal.partner.example"
@@ -187,13 +188,21 @@ def team_project(cookies_session) -> Path:
 
 
 def remove_the_example_resource(project: Path) -> None:
-    """Take out items, as a team does once its own resources replace it: the route module, its tests and its
-    place in api/__init__.py."""
+    """Take out items as docs/database.md says a team does once its own resources replace it: the route module,
+    its tests and its place in api/__init__.py; then its model, and a migration made by autogenerate drops its
+    table (the baked suite's test_migrations checks that models and migrations agree)."""
     api = project / "src" / "my_api" / "api"
     (api / "items.py").unlink()
     (project / "tests" / "test_items.py").unlink()
     registry = (api / "__init__.py").read_text()
     (api / "__init__.py").write_text(registry.replace(", items\n", "\n").replace("    items.blueprint,\n", ""))
+    models = project / "src" / "my_api" / "models.py"
+    models.write_text(re.sub(r"\n\nclass Item\(Base\):.*?(?=\n\nclass )", "", models.read_text(), flags=re.DOTALL))
+    for step in (["upgrade", "head"], ["revision", "--autogenerate", "-m", "take out the example items"]):
+        done = run(project, sys.executable, "-m", "flask", "--app", "my_api", "db", *step)
+        assert done.returncode == 0, done.stdout + done.stderr
+    (migration,) = (project / "src" / "my_api" / "migrations" / "versions").glob("*_take_out_the_example_items.py")
+    assert "op.drop_table('item')" in migration.read_text().replace('"', "'")
 
 
 def test_the_baked_suite_passes_with_the_teams_policies(team_project):
