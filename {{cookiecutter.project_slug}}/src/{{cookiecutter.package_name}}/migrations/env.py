@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from alembic import context
 from flask import current_app
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 
 from {{ cookiecutter.package_name }} import db
 from {{ cookiecutter.package_name }}.models import Base
@@ -38,6 +39,17 @@ def run_migrations() -> None:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             context.run_migrations()
+            if connection.dialect.name == "sqlite":
+                refuse_rows_pointing_at_nothing(connection)
+
+
+def refuse_rows_pointing_at_nothing(connection: Connection) -> None:
+    """With its checks off, SQLite lets a migration leave a row pointing at nothing, which PostgreSQL refuses: the
+    migration fails here as it would there."""
+    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if dangling:
+        found = ", ".join(f"{table} row {row} to {parent}" for table, row, parent, _ in dangling)
+        raise IntegrityError("PRAGMA foreign_key_check", None, ValueError(f"rows point at nothing: {found}"))
 
 
 run_migrations()
