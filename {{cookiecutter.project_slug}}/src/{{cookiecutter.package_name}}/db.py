@@ -21,6 +21,12 @@ from .settings import DatabaseSettings, database_required
 
 STATE_KEY = "database"
 
+# The constraint failures that are a request's conflict with what is stored: PostgreSQL's SQLSTATEs and
+# SQLite's error names for a unique value already taken and a row others point to (or a missing one pointed to).
+CONFLICTS = frozenset(
+    {"23505", "23503", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_FOREIGNKEY"}
+)
+
 
 class Database:
     """The engine and session factory of one app, made in the process that uses them."""
@@ -78,13 +84,6 @@ def init_app(app: Flask, settings: DatabaseSettings) -> None:
     app.extensions[STATE_KEY] = Database(settings)
     app.teardown_appcontext(_close_session)
     app.register_error_handler(IntegrityError, _conflict)
-
-
-# The constraint failures that are a request's conflict with what is stored: PostgreSQL's SQLSTATEs and
-# SQLite's error names for a unique value already taken and a row others point to (or a missing one pointed to).
-CONFLICTS = frozenset(
-    {"23505", "23503", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_FOREIGNKEY"}
-)
 
 
 def _conflict(error: IntegrityError) -> Response:

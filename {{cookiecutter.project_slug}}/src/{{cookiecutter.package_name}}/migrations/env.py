@@ -1,5 +1,6 @@
 """Alembic runs this for every command: the app's engine, models.py's tables."""
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -49,7 +50,8 @@ def refuse_rows_pointing_at_nothing(connection: Connection) -> None:
     dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
     if dangling:
         found = ", ".join(f"{table} row {row} to {parent}" for table, row, parent, _ in dangling)
-        raise IntegrityError("PRAGMA foreign_key_check", None, ValueError(f"rows point at nothing: {found}"))
+        refusal = sqlite3.IntegrityError(f"rows point at nothing: {found}")
+        raise IntegrityError("PRAGMA foreign_key_check", None, refusal)
 
 
 run_migrations()
