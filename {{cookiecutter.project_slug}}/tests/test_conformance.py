@@ -162,9 +162,10 @@ def sample_row(model: type[Base], row: int) -> Base:
 
 
 def sample_rows() -> list[Base]:
-    """Two rows in the table of each model, in an order that puts a row before those pointing to it. A new
-    table's integer ids are made by the database, 1 then 2 (ids given here would leave PostgreSQL's sequence
-    behind, and the next insert would collide). A table without a model, one linking two others, stays empty."""
+    """Two rows in the table of each model, in an order that puts a row before those pointing to it. Integer ids
+    are made by the database, 1 then 2 in a table reset_database() has emptied (ids given here would leave
+    PostgreSQL's sequence behind, and the next insert would collide). A table without a model, one linking two
+    others, stays empty."""
     models = {mapper.local_table: mapper.class_ for mapper in Base.registry.mappers}
     fixed = fixed_rows()
     rows = []
